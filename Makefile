@@ -1,0 +1,132 @@
+# ag - a toolkit of small Unix commands for running agents in the background.
+#
+#   make              build everything into $(BUILD)/
+#   make check        build, install into a scratch DESTDIR, run every test
+#   make check SAN=1  the same under AddressSanitizer + UBSan (build-san/)
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make demo         build, then run examples/demo.sh
+#   make bench        benchmarks side by side with tsp and nq
+#   make clean
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man
+
+CC      ?= cc
+CSTD     = -std=c11 -D_GNU_SOURCE
+# snprintf truncates on purpose (bounded buffers): its truncation warning
+# would only flag the bound doing its job.
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+OPT     ?= -O2 -g
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+OPT      = -O1 -g
+else
+BUILD   ?= build
+SANFLAGS =
+endif
+CPPFLAGS += -Ilib -DAG_VERSION='"$(VERSION)"'
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS) -Wl,-O1 -Wl,--as-needed
+# libjq ships no pkg-config file.
+JQ_LIBS  = -ljq -lonig
+
+# The hot commands link only libjq: libgit2 and libarchive cost ~6 ms of
+# start-up each time a process starts, and these run in shell loops.
+CMDS     = ag ag-spawn ag-wait ag-ps
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+BINS     = $(CMDS:%=$(BUILD)/bin/%)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANS     = $(wildcard man/*.[157])
+
+.PHONY: all check install uninstall demo bench clean deps lint
+all: deps $(BINS) $(UNITS)
+
+# Missing -dev packages: install them as root, else say exactly what to run.
+DEB_PKGS = libgit2-dev libjq-dev libonig-dev libarchive-dev
+deps: $(BUILD)/.deps-ok
+$(BUILD)/.deps-ok:
+	@missing=""; \
+	for h in jq.h:libjq-dev oniguruma.h:libonig-dev git2.h:libgit2-dev \
+	         archive.h:libarchive-dev; do \
+	  f=$${h%%:*}; p=$${h##*:}; \
+	  [ -e /usr/include/$$f ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing packages; run:"; \
+	    echo "  sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/lib/%.o: lib/%.c lib/*.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libag.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c lib/*.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libag.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JQ_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libag.a tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libag.a $(JQ_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do \
+	  s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	for c in $(CMDS); do \
+	  install -m 644 completions/ag.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c; done
+	install -m 644 completions/_ag $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+	for c in $(CMDS); do \
+	  install -m 644 completions/$$c.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/; done
+
+uninstall:
+	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
+
+# Tests drive the installed commands, as a user would.
+TESTROOT = $(CURDIR)/$(BUILD)/destdir
+check: all
+	@rm -rf $(TESTROOT)
+	@$(MAKE) --no-print-directory install DESTDIR=$(TESTROOT) PREFIX=/usr \
+	  >/dev/null
+	@AG_BIN=$(TESTROOT)/usr/bin AG_UNITS="$(UNITS)" AG_SAN=$(SAN) \
+	  sh tests/run
+
+lint:
+	mandoc -Tlint -Wwarning $(MANS)
+
+demo: all
+	@sh examples/demo.sh $(CURDIR)/$(BUILD)/bin
+
+bench: all
+	@sh tests/bench/run $(CURDIR)/$(BUILD)/bin
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,289 @@
+/*
+ * ag-ps - a table of agents.
+ *
+ *   ag-ps [--all | --running] [-s SESSION] [--tree] [--json]
+ *
+ * Columns ID ROLE STATUS ELAPSED COST PROGRESS.  By default the agents
+ * that are queued or running and those that ended within the last hour;
+ * --running only queued and running ones; --all every agent.  On a
+ * terminal the columns are aligned; otherwise they are separated by one
+ * TAB, for cut(1) and awk(1).  Reads a few small files per agent and the
+ * last 4 KiB of its log: nothing is parsed that need not be.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "err.h"
+#include "file.h"
+#include "json.h"
+#include "logscan.h"
+#include "names.h"
+#include "project.h"
+
+#define RECENT_MS (3600 * 1000LL)
+
+static const char usage_text[] =
+    "usage: ag-ps [--all | --running] [-s SESSION] [--tree] [--json]\n";
+
+static _Noreturn void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(AG_EXIT_USAGE);
+}
+
+struct row {
+	char *id;
+	char role[AG_NAME_MAX + 1];
+	enum agent_status st;
+	int64_t started, ended;         /* -1 when unknown */
+	int exit_code;                  /* -1 when none */
+	double cost;
+	char progress[200];
+	int depth;
+};
+
+/* Order ids so that a parent comes right before its subtree: '.' sorts
+ * below every name character. */
+static int
+cmp_tree(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)((const struct row *)a)->id;
+	const unsigned char *y = (const unsigned char *)((const struct row *)b)->id;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '.' ? 1 : *x) - (*y == '.' ? 1 : *y);
+}
+
+static int
+cmp_start(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int64_t sx = x->started < 0 ? INT64_MAX : x->started;
+	int64_t sy = y->started < 0 ? INT64_MAX : y->started;
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int64_t
+read_ts(int fd, const char *name)
+{
+	char buf[AG_TS_LEN + 8];
+	int64_t ms;
+
+	if (read_line_at(fd, name, buf, sizeof buf) < 0 ||
+	    ts_parse(buf, &ms) < 0)
+		return -1;
+	return ms;
+}
+
+static int64_t
+elapsed(const struct row *r, int64_t now)
+{
+	if (r->started < 0)
+		return -1;
+	if (status_is_final(r->st))
+		return r->ended >= 0 ? r->ended - r->started : -1;
+	return now - r->started;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "running", no_argument, NULL, 'R' },
+		{ "session", required_argument, NULL, 's' },
+		{ "tree", no_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, all = 0, running = 0, tree = 0, json = 0, tty, fd;
+	const char *session = NULL, *r;
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0, i;
+	struct project p;
+	struct dirent *de;
+	int64_t now;
+	DIR *d;
+
+	ag_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = 1; break;
+		case 'R': running = 1; break;
+		case 'T': tree = 1; break;
+		case 'j': json = 1; break;
+		case 's':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad session '%s': %s",
+				    optarg, r);
+			session = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			ag_exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind < argc)
+		usage();
+	if (all && running)
+		ag_diex(AG_EXIT_USAGE, "--all and --running conflict");
+	project_open_or_die(&p, 0);
+	now = clock_wall_ms();
+
+	if (p.agents >= 0) {
+		if ((fd = dup(p.agents)) < 0 || !(d = fdopendir(fd)))
+			ag_die(AG_EXIT_FAIL, "cannot read %s/agents", p.path);
+		while ((de = readdir(d))) {
+			struct row *w;
+			char buf[64];
+			int afd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			afd = openat(p.agents, de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_CLOEXEC);
+			if (afd < 0)
+				continue;       /* removed meanwhile */
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				if (!(rows = realloc(rows, cap * sizeof *rows)))
+					ag_die(AG_EXIT_FAIL, "out of memory");
+			}
+			w = &rows[n];
+			memset(w, 0, sizeof *w);
+			w->st = agent_status_at(afd);
+			w->ended = status_is_final(w->st) ?
+			    read_ts(afd, "ended") : -1;
+			if (!all && status_is_final(w->st) &&
+			    (running || w->ended < 0 || now - w->ended > RECENT_MS))
+				goto skip;
+			if (session) {
+				if (read_line_at(afd, "session", buf,
+				    sizeof buf) < 0 || strcmp(buf, session))
+					goto skip;
+			}
+			if (!(w->id = strdup(de->d_name)))
+				ag_die(AG_EXIT_FAIL, "out of memory");
+			if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
+				snprintf(w->role, sizeof w->role, "-");
+			w->started = read_ts(afd, "started");
+			w->exit_code = -1;
+			if (status_is_final(w->st) &&
+			    read_line_at(afd, "exit", buf, sizeof buf) == 0)
+				w->exit_code = atoi(buf);
+			if (read_line_at(afd, "cost", buf, sizeof buf) == 0)
+				w->cost = strtod(buf, NULL);
+			log_last_progress(afd, w->progress, sizeof w->progress);
+			for (r = w->id; *r; r++)
+				w->depth += *r == '.';
+			n++;
+skip:
+			close(afd);
+		}
+		closedir(d);
+	}
+	qsort(rows, n, sizeof *rows, tree ? cmp_tree : cmp_start);
+
+	if (json) {
+		for (i = 0; i < n; i++) {
+			const struct row *w = &rows[i];
+			char ts[AG_TS_LEN], par[AG_ID_MAX + 1];
+			int64_t el = elapsed(w, now);
+			jv o = jv_object();
+
+			agent_id_parent(w->id, par);
+			o = jv_object_set(o, jv_string("id"), jv_string(w->id));
+			o = jv_object_set(o, jv_string("parent"),
+			    par[0] ? jv_string(par) : jv_null());
+			o = jv_object_set(o, jv_string("role"), jv_string(w->role));
+			o = jv_object_set(o, jv_string("status"),
+			    jv_string(status_name(w->st)));
+			if (w->started >= 0)
+				ts_format(w->started, ts);
+			o = jv_object_set(o, jv_string("started"),
+			    w->started >= 0 ? jv_string(ts) : jv_null());
+			if (w->ended >= 0)
+				ts_format(w->ended, ts);
+			o = jv_object_set(o, jv_string("ended"),
+			    w->ended >= 0 ? jv_string(ts) : jv_null());
+			o = jv_object_set(o, jv_string("elapsed_ms"),
+			    el >= 0 ? jv_number((double)el) : jv_null());
+			o = jv_object_set(o, jv_string("exit_code"),
+			    w->exit_code >= 0 ? jv_number(w->exit_code) :
+			    jv_null());
+			o = jv_object_set(o, jv_string("cost"), jv_number(w->cost));
+			o = jv_object_set(o, jv_string("progress"),
+			    w->progress[0] ? jv_string(w->progress) : jv_null());
+			json_print(o);
+		}
+	} else {
+		static const char *const head[] = { "ID", "ROLE", "STATUS",
+		    "ELAPSED", "COST", "PROGRESS" };
+		int wid[6] = { 2, 4, 6, 7, 4, 8 }, k;
+		char (*cells)[4][32] = calloc(n ? n : 1, sizeof *cells);
+
+		if (!cells)
+			ag_die(AG_EXIT_FAIL, "out of memory");
+		tty = isatty(1);
+		for (i = 0; i < n; i++) {
+			const struct row *w = &rows[i];
+			int64_t el = elapsed(w, now);
+			int len = (int)strlen(w->id) + (tree ? 2 * w->depth : 0);
+
+			snprintf(cells[i][0], 32, "%s", w->role);
+			snprintf(cells[i][1], 32, "%s", status_name(w->st));
+			if (el >= 0)
+				duration_format(el, cells[i][2], 32);
+			else
+				snprintf(cells[i][2], 32, "-");
+			snprintf(cells[i][3], 32, "$%.2f", w->cost);
+			if (len > wid[0])
+				wid[0] = len;
+			for (k = 0; k < 4; k++)
+				if ((int)strlen(cells[i][k]) > wid[k + 1])
+					wid[k + 1] = (int)strlen(cells[i][k]);
+		}
+		if (tty)
+			printf("%-*s  %-*s  %-*s  %*s  %*s  %s\n", wid[0], head[0],
+			    wid[1], head[1], wid[2], head[2], wid[3], head[3],
+			    wid[4], head[4], head[5]);
+		else
+			printf("ID\tROLE\tSTATUS\tELAPSED\tCOST\tPROGRESS\n");
+		for (i = 0; i < n; i++) {
+			const struct row *w = &rows[i];
+			int ind = tree ? 2 * w->depth : 0;
+
+			if (tty)
+				printf("%*s%-*s  %-*s  %-*s  %*s  %*s  %s\n", ind,
+				    "", wid[0] - ind, w->id, wid[1], cells[i][0],
+				    wid[2], cells[i][1], wid[3], cells[i][2],
+				    wid[4], cells[i][3], w->progress);
+			else
+				printf("%*s%s\t%s\t%s\t%s\t%s\t%s\n", ind, "",
+				    w->id, cells[i][0], cells[i][1], cells[i][2],
+				    cells[i][3], w->progress);
+		}
+		free(cells);
+	}
+	for (i = 0; i < n; i++)
+		free(rows[i].id);
+	free(rows);
+	project_close(&p);
+	ag_exit(0);
+}

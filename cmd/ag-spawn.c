@@ -1,0 +1,489 @@
+/*
+ * ag-spawn - start a command as a background agent.
+ *
+ *   ag-spawn [-n NAME] [-r ROLE] [-t TIMEOUT] [--grace DUR] -- COMMAND [ARG...]
+ *
+ * Prints the agent id and returns once the command has been exec'd; the
+ * agent runs detached under its monitor (see lib/launch.h) and outlives
+ * the shell.  A command that cannot be executed is reported here, 127 or
+ * 126, and recorded as failed.  With -q or --after the agent is queued
+ * and started by the scheduler (lib/sched.h).  The agent's directory is
+ * built under a hidden temporary name and renamed into place once, with
+ * RENAME_NOREPLACE: that rename is also what makes a duplicate id fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "err.h"
+#include "file.h"
+#include "launch.h"
+#include "names.h"
+#include "project.h"
+#include "sched.h"
+
+extern char **environ;
+
+static const char usage_text[] =
+    "usage: ag-spawn [-n NAME] [-r ROLE] [-s SESSION] [-t TIMEOUT] "
+    "[--grace DUR]\n"
+    "                [-q QUEUE [--slots N]] [--after ID[,ID...]]\n"
+    "                [--parent ID | --no-parent] [-d DESCRIPTION] "
+    "[-e KEY=VALUE]...\n"
+    "                -- COMMAND [ARG...]\n";
+
+static _Noreturn void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(AG_EXIT_USAGE);
+}
+
+enum {
+	OPT_SLOTS = 256, OPT_AFTER, OPT_PARENT, OPT_NO_PARENT, OPT_GRACE,
+	OPT_ISOLATE, OPT_GATE, OPT_MERGE, OPT_FORBID, OPT_KEEP,
+};
+
+static const struct option longopts[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "role", required_argument, NULL, 'r' },
+	{ "session", required_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "slots", required_argument, NULL, OPT_SLOTS },
+	{ "after", required_argument, NULL, OPT_AFTER },
+	{ "parent", required_argument, NULL, OPT_PARENT },
+	{ "no-parent", no_argument, NULL, OPT_NO_PARENT },
+	{ "description", required_argument, NULL, 'd' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "isolate", no_argument, NULL, OPT_ISOLATE },
+	{ "gate", required_argument, NULL, OPT_GATE },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "forbid", required_argument, NULL, OPT_FORBID },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct envb {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+env_set(struct envb *e, const char *key, const char *val)
+{
+	size_t klen = strlen(key), i;
+	char *kv;
+
+	if (val) {
+		if (asprintf(&kv, "%s=%s", key, val) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot build the environment");
+	} else {
+		kv = NULL;
+	}
+	for (i = 0; i < e->n; i++) {
+		if (!strncmp(e->v[i], key, klen) && e->v[i][klen] == '=') {
+			if (kv) {
+				e->v[i] = kv;
+			} else {
+				e->v[i] = e->v[--e->n];
+				e->v[e->n] = NULL;
+			}
+			return;
+		}
+	}
+	if (!kv)
+		return;
+	if (e->n + 2 > e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 64;
+		if (!(e->v = realloc(e->v, e->cap * sizeof *e->v)))
+			ag_die(AG_EXIT_FAIL, "cannot build the environment");
+	}
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+}
+
+static void
+random_id(char *buf)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[6];
+	int i;
+
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		ag_die(AG_EXIT_FAIL, "cannot get random bytes");
+	buf[0] = al[r[0] % 26];         /* a letter first */
+	for (i = 1; i < 6; i++)
+		buf[i] = al[r[i] % 36];
+	buf[6] = '\0';
+}
+
+/* Build the new agent under a hidden name; returns its fd. */
+static int
+make_temp_dir(struct project *p, char *name, size_t cap)
+{
+	int i, fd;
+
+	for (i = 0; i < 10; i++) {
+		char r[8];
+
+		random_id(r);
+		snprintf(name, cap, ".tmp-%s", r);
+		if (mkdirat(p->agents, name, 0755) == 0)
+			break;
+		if (errno != EEXIST)
+			return -1;
+	}
+	fd = openat(p->agents, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd;
+}
+
+static _Noreturn void
+fail_temp(struct project *p, const char *tmp, const char *what)
+{
+	int e = errno;
+
+	rm_rf_at(p->agents, tmp);
+	errno = e;
+	ag_die(AG_EXIT_FAIL, "%s", what);
+}
+
+static int
+publish(struct project *p, const char *tmp, const char *id)
+{
+	return renameat2(p->agents, tmp, p->agents, id, RENAME_NOREPLACE);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent_spec s;
+	struct project p;
+	struct envb env = { 0 };
+	char **after = NULL, tmp[32], parent_env[AG_ID_MAX + 1];
+	const char *name = NULL, *parent = NULL, *r, *slots_arg = NULL;
+	int c, no_parent = 0, generated = 0, nafter = 0, queued, dirfd, lockfd;
+	int isolate = 0, k;
+	long slots = 0;
+	char **ep, *cwd;
+
+	ag_setprog(argv[0]);
+	memset(&s, 0, sizeof s);
+	snprintf(s.role, sizeof s.role, "workagent");
+	s.grace_ms = AG_GRACE_DEFAULT_MS;
+	for (ep = environ; *ep; ep++) {
+		if (env.n + 2 > env.cap) {
+			env.cap = env.cap ? env.cap * 2 : 64;
+			if (!(env.v = realloc(env.v, env.cap * sizeof *env.v)))
+				ag_die(AG_EXIT_FAIL, "cannot build the environment");
+		}
+		env.v[env.n++] = *ep;
+		env.v[env.n] = NULL;
+	}
+	if (!env.v) {
+		env.cap = 64;
+		if (!(env.v = calloc(env.cap, sizeof *env.v)))
+			ag_die(AG_EXIT_FAIL, "cannot build the environment");
+	}
+
+	while ((c = getopt_long(argc, argv, "+n:r:s:t:q:d:e:h", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad name '%s': %s",
+				    optarg, r);
+			name = optarg;
+			break;
+		case 'r':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad role '%s': %s",
+				    optarg, r);
+			snprintf(s.role, sizeof s.role, "%s", optarg);
+			break;
+		case 's':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad session '%s': %s",
+				    optarg, r);
+			snprintf(s.session, sizeof s.session, "%s", optarg);
+			break;
+		case 't':
+			if (duration_parse(optarg, &s.timeout_ms) < 0 ||
+			    s.timeout_ms <= 0)
+				ag_diex(AG_EXIT_USAGE, "bad timeout '%s': want a "
+				    "duration such as 90s, 10m or 2h", optarg);
+			break;
+		case OPT_GRACE:
+			if (duration_parse(optarg, &s.grace_ms) < 0)
+				ag_diex(AG_EXIT_USAGE, "bad grace period '%s': "
+				    "want a duration such as 5s", optarg);
+			break;
+		case 'q':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad queue '%s': %s",
+				    optarg, r);
+			snprintf(s.queue, sizeof s.queue, "%s", optarg);
+			break;
+		case OPT_SLOTS: {
+			char *end;
+
+			errno = 0;
+			slots = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || slots < 1 ||
+			    slots > 100000)
+				ag_diex(AG_EXIT_USAGE, "bad --slots '%s': want a "
+				    "whole number from 1", optarg);
+			slots_arg = optarg;
+			break;
+		}
+		case OPT_AFTER: {
+			char *list = strdup(optarg), *tok, *save = NULL;
+
+			if (!list)
+				ag_die(AG_EXIT_FAIL, "out of memory");
+			for (tok = strtok_r(list, ",", &save); tok;
+			    tok = strtok_r(NULL, ",", &save)) {
+				if ((r = agent_id_check(tok)))
+					ag_diex(AG_EXIT_USAGE, "bad --after id "
+					    "'%s': %s", tok, r);
+				if (!(after = realloc(after, (size_t)(nafter + 2) *
+				    sizeof *after)))
+					ag_die(AG_EXIT_FAIL, "out of memory");
+				after[nafter++] = tok;
+				after[nafter] = NULL;
+			}
+			if (!nafter)
+				ag_diex(AG_EXIT_USAGE, "--after needs an agent id");
+			break;
+		}
+		case OPT_PARENT:
+			if ((r = agent_id_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad parent id '%s': %s",
+				    optarg, r);
+			parent = optarg;
+			break;
+		case OPT_NO_PARENT:
+			no_parent = 1;
+			break;
+		case 'd':
+			s.description = optarg;
+			break;
+		case 'e': {
+			char *eq = strchr(optarg, '='), key[256];
+
+			if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof key)
+				ag_diex(AG_EXIT_USAGE, "bad -e '%s': want "
+				    "KEY=VALUE", optarg);
+			memcpy(key, optarg, (size_t)(eq - optarg));
+			key[eq - optarg] = '\0';
+			env_set(&env, key, eq + 1);
+			break;
+		}
+		case OPT_ISOLATE: case OPT_GATE: case OPT_MERGE:
+		case OPT_FORBID: case OPT_KEEP:
+			isolate = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			ag_exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc) {
+		ag_warnx("no command given (put it after --)");
+		usage();
+	}
+	if (slots_arg && !s.queue[0])
+		ag_diex(AG_EXIT_USAGE, "--slots needs -q QUEUE");
+	if (parent && no_parent)
+		ag_diex(AG_EXIT_USAGE, "--parent and --no-parent conflict");
+	if (isolate)
+		ag_diex(AG_EXIT_USAGE, "--isolate: git isolation is not part "
+		    "of this build yet");
+	if (s.session[0])
+		ag_diex(AG_EXIT_USAGE, "-s %s: sessions are not part of this "
+		    "build yet", s.session);
+	if (s.description && (r = strpbrk(s.description, "\n\r")))
+		ag_diex(AG_EXIT_USAGE, "bad description: it contains a "
+		    "line break");
+
+	project_open_or_die(&p, PROJ_CREATE);
+	if (p.agents < 0)
+		ag_die(AG_EXIT_FAIL, "cannot open %s/agents", p.path);
+
+	/* The parent: --parent, else the agent we run inside. */
+	if (!parent && !no_parent) {
+		const char *e = getenv("AG_AGENT_ID");
+
+		if (e && *e) {
+			if ((r = agent_id_check(e)))
+				ag_diex(AG_EXIT_USAGE, "bad AG_AGENT_ID '%s': %s",
+				    e, r);
+			snprintf(parent_env, sizeof parent_env, "%s", e);
+			parent = parent_env;
+		}
+	}
+	if (parent) {
+		int fd = agent_open(&p, parent);
+
+		if (fd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s",
+			    parent, parent == parent_env ?
+			    " (from AG_AGENT_ID; use --no-parent)" : "");
+		close(fd);
+		snprintf(s.parent, sizeof s.parent, "%s", parent);
+	}
+	for (k = 0; k < nafter; k++) {
+		int fd = agent_open(&p, after[k]);
+
+		if (fd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after",
+			    after[k]);
+		close(fd);
+	}
+	s.after = after;
+	if (!(cwd = getcwd(NULL, 0)))
+		ag_die(AG_EXIT_FAIL, "cannot get the current directory");
+	s.cwd = cwd;
+	s.argv = argv + optind;
+	queued = s.queue[0] || nafter > 0;
+
+again:
+	if (name) {
+		int n = snprintf(s.id, sizeof s.id, "%s%s%s", s.parent,
+		    s.parent[0] ? "." : "", name);
+
+		if (n >= (int)sizeof s.id)
+			ag_diex(AG_EXIT_USAGE, "agent id '%s.%s' is longer than "
+			    "255 characters", s.parent, name);
+	} else {
+		char rid[8];
+
+		random_id(rid);
+		if (snprintf(s.id, sizeof s.id, "%s%s%s", s.parent,
+		    s.parent[0] ? "." : "", rid) >= (int)sizeof s.id)
+			ag_diex(AG_EXIT_USAGE, "parent id '%s' is too long to "
+			    "add a child", s.parent);
+		generated = 1;
+	}
+	if (faccessat(p.agents, s.id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (generated)
+			goto again;
+		ag_diex(AG_EXIT_USAGE, "agent id '%s' is already in use", s.id);
+	}
+
+	env_set(&env, "AG_AGENT_ID", s.id);
+	env_set(&env, "AG_PROJECT", p.path);
+	env_set(&env, "AG_ROLE", s.role);
+	env_set(&env, "AG_PARENT_ID", s.parent[0] ? s.parent : NULL);
+	env_set(&env, "AG_SESSION", s.session[0] ? s.session : NULL);
+	s.envp = env.v;
+
+	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp)) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
+		    "%s/agents", p.path);
+	s.started_ms = clock_wall_ms();
+	if (agent_spec_create(dirfd, &s, queued) < 0)
+		fail_temp(&p, tmp, "cannot write the agent's files");
+	if (!queued) {
+		char ts[AG_TS_LEN];
+
+		ts_format(s.started_ms, ts);
+		if (create_puts_at(dirfd, "status", "running") < 0 ||
+		    create_puts_at(dirfd, "started", ts) < 0 ||
+		    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0)
+			fail_temp(&p, tmp, "cannot write the agent's files");
+	} else if (create_puts_at(dirfd, "status", "queued") < 0) {
+		fail_temp(&p, tmp, "cannot write the agent's files");
+	}
+	if ((lockfd = lock_at(dirfd, "lock", LOCK_EX)) < 0)
+		fail_temp(&p, tmp, "cannot lock the agent");
+
+	if (!queued) {
+		struct launch l;
+		int e;
+
+		if (agent_launch(&p, dirfd, lockfd, &s, LAUNCH_TEMP, &l) < 0)
+			fail_temp(&p, tmp, "cannot start the agent");
+		close(lockfd);
+		if (publish(&p, tmp, s.id) < 0) {
+			e = errno;
+			agent_abort(&l);
+			rm_rf_at(p.agents, tmp);
+			close(dirfd);
+			if (e == EEXIST || e == ENOTEMPTY) {
+				if (generated)
+					goto again;
+				ag_diex(AG_EXIT_USAGE, "agent id '%s' is already "
+				    "in use", s.id);
+			}
+			errno = e;
+			ag_die(AG_EXIT_FAIL, "cannot publish agent %s", s.id);
+		}
+		e = agent_release(&l);
+		printf("%s\n", s.id);
+		if (e > 0) {
+			agent_wait_monitor(&l);
+			errno = e;
+			fflush(stdout);
+			ag_warn("cannot execute %s", s.argv[0]);
+			ag_exit(exec_errno_code(e));
+		}
+		if (e < 0)
+			ag_die(AG_EXIT_FAIL, "lost contact with agent %s", s.id);
+		ag_exit(0);
+	} else {
+		struct sched_self self = { s.id, 0, 0, -1 };
+		int slock;
+
+		close(lockfd);  /* the scheduler takes it when it starts us */
+		if ((slock = sched_lock(&p)) < 0)
+			fail_temp(&p, tmp, "cannot lock the queue");
+		if (publish(&p, tmp, s.id) < 0) {
+			int e = errno;
+
+			rm_rf_at(p.agents, tmp);
+			close(slock);
+			close(dirfd);
+			if (e == EEXIST || e == ENOTEMPTY) {
+				if (generated)
+					goto again;
+				ag_diex(AG_EXIT_USAGE, "agent id '%s' is already "
+				    "in use", s.id);
+			}
+			errno = e;
+			ag_die(AG_EXIT_FAIL, "cannot publish agent %s", s.id);
+		}
+		if (sched_enqueue(&p, s.id) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot queue agent %s", s.id);
+		if (slots && sched_set_slots(&p, s.queue, slots) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot set the slots of queue %s",
+			    s.queue);
+		if (sched_pass(&p, &self) < 0)
+			ag_warn("queue pass failed; ag-watchdog will retry");
+		close(slock);
+		printf("%s\n", s.id);
+		if (self.started && self.exec_errno) {
+			struct launch l = { .monitor = self.monitor };
+
+			agent_wait_monitor(&l);
+			errno = self.exec_errno;
+			fflush(stdout);
+			ag_warn("cannot execute %s", s.argv[0]);
+			ag_exit(exec_errno_code(self.exec_errno));
+		}
+		ag_exit(0);
+	}
+}

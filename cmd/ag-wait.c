@@ -1,0 +1,439 @@
+/*
+ * ag-wait - block until agents are in a final state.
+ *
+ *   ag-wait [-t TIMEOUT] [--any] [--json] [--quiet]
+ *           (ID... | -s SESSION | --children ID | --all)
+ *
+ * Listen, then look: one inotify watch on .project/agents is set up
+ * before any status is read, and every status change touches the agent's
+ * directory (lib/agent.c), so an end that happens between the read and
+ * the wait still wakes us.  No polling.  A running agent whose monitor
+ * has died is recorded lost once its process is gone; while the process
+ * lives, a pidfd on it is part of the wait.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "err.h"
+#include "file.h"
+#include "json.h"
+#include "names.h"
+#include "proc.h"
+#include "project.h"
+
+static const char usage_text[] =
+    "usage: ag-wait [-t TIMEOUT] [--any] [--json] [--quiet]\n"
+    "               (ID... | -s SESSION | --children ID | --all)\n";
+
+static _Noreturn void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(AG_EXIT_USAGE);
+}
+
+struct member {
+	char *id;
+	enum agent_status st;
+	int dirty;              /* re-read its status */
+	int pidfd;              /* its process, when its monitor is gone */
+};
+
+static struct member *members;
+static size_t nmembers, capmembers;
+static struct project proj;
+
+enum sel { SEL_IDS, SEL_ALL, SEL_CHILDREN };
+static enum sel selector = SEL_IDS;
+static const char *sel_root;
+
+static int
+find_member(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nmembers; i++)
+		if (!strcmp(members[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+static void
+add_member(const char *id)
+{
+	if (find_member(id) >= 0)
+		return;
+	if (nmembers == capmembers) {
+		capmembers = capmembers ? capmembers * 2 : 16;
+		members = realloc(members, capmembers * sizeof *members);
+		if (!members)
+			ag_die(AG_EXIT_FAIL, "out of memory");
+	}
+	members[nmembers].id = strdup(id);
+	if (!members[nmembers].id)
+		ag_die(AG_EXIT_FAIL, "out of memory");
+	members[nmembers].st = ST_UNKNOWN;
+	members[nmembers].dirty = 1;
+	members[nmembers].pidfd = -1;
+	nmembers++;
+}
+
+static int
+selected(const char *name)
+{
+	if (name[0] == '.')
+		return 0;
+	switch (selector) {
+	case SEL_ALL:
+		return 1;
+	case SEL_CHILDREN:
+		return agent_id_is_descendant(name, sel_root);
+	default:
+		return 0;
+	}
+}
+
+static void
+scan_selected(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (proj.agents < 0)
+		return;
+	if ((fd = dup(proj.agents)) < 0 || !(d = fdopendir(fd)))
+		ag_die(AG_EXIT_FAIL, "cannot read %s/agents", proj.path);
+	rewinddir(d);
+	while ((de = readdir(d)))
+		if (selected(de->d_name))
+			add_member(de->d_name);
+	closedir(d);
+}
+
+static int
+cmp_member(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->id,
+	    ((const struct member *)b)->id);
+}
+
+/* Re-read one member; watch its process when its monitor is gone. */
+static void
+refresh(struct member *m)
+{
+	struct proc_id pid;
+	int fd;
+
+	m->dirty = 0;
+	fd = agent_open(&proj, m->id);
+	if (fd < 0) {
+		m->st = ST_UNKNOWN;     /* removed while we waited */
+		return;
+	}
+	m->st = agent_status_at(fd);
+	if (m->st == ST_RUNNING && m->pidfd < 0) {
+		switch (agent_check_lost(fd, m->id, &pid)) {
+		case 1:
+			m->st = agent_status_at(fd);
+			break;
+		case 2:
+			m->pidfd = (int)syscall(SYS_pidfd_open, pid.pid, 0);
+			/* proven after pinning: still the agent's process? */
+			if (m->pidfd >= 0 && proc_alive(&pid) != 1) {
+				close(m->pidfd);
+				m->pidfd = -1;
+				m->dirty = 1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	close(fd);
+}
+
+static int
+is_done(const struct member *m)
+{
+	return m->st == ST_UNKNOWN || status_is_final(m->st);
+}
+
+static void
+print_member(const struct member *m, int json)
+{
+	char ex[16] = "-";
+	int fd = agent_open(&proj, m->id);
+
+	if (json) {
+		jv r = fd >= 0 && status_is_final(m->st) ?
+		    json_read_at(fd, "result.json") : jv_invalid();
+
+		if (jv_get_kind(r) != JV_KIND_OBJECT) {
+			jv_free(r);
+			r = jv_object();
+			r = jv_object_set(r, jv_string("agent_id"),
+			    jv_string(m->id));
+			r = jv_object_set(r, jv_string("status"),
+			    jv_string(status_name(m->st)));
+		}
+		json_print(r);
+	} else {
+		if (fd >= 0 && status_is_final(m->st) &&
+		    read_line_at(fd, "exit", ex, sizeof ex) < 0)
+			snprintf(ex, sizeof ex, "-");
+		printf("%s %s %s\n", m->id, status_name(m->st), ex[0] ? ex : "-");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+ok_member(const struct member *m)
+{
+	char ex[16];
+	int fd, ok = 0;
+
+	if (m->st != ST_COMPLETED)
+		return 0;
+	if ((fd = agent_open(&proj, m->id)) < 0)
+		return 0;
+	ok = read_line_at(fd, "exit", ex, sizeof ex) == 0 && !strcmp(ex, "0");
+	close(fd);
+	return ok;
+}
+
+static void
+drain_events(int ifd)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = read(ifd, buf, sizeof buf);
+		if (n <= 0)
+			return;
+		for (p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			int i;
+
+			p += sizeof *ev + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				size_t k;
+
+				for (k = 0; k < nmembers; k++)
+					members[k].dirty = 1;
+				if (selector != SEL_IDS)
+					scan_selected();
+				continue;
+			}
+			if (!ev->len)
+				continue;
+			if ((i = find_member(ev->name)) >= 0)
+				members[i].dirty = 1;
+			else if (selected(ev->name))
+				add_member(ev->name);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "any", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "session", required_argument, NULL, 's' },
+		{ "children", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t timeout = -1, deadline = -1;
+	int c, any = 0, json = 0, quiet = 0, ifd, nsel = 0, timed_out, rc, i;
+	const char *r;
+	size_t k;
+
+	ag_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "t:s:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (duration_parse(optarg, &timeout) < 0)
+				ag_diex(AG_EXIT_USAGE, "bad timeout '%s': want a "
+				    "duration such as 90s, 10m or 2h", optarg);
+			break;
+		case 'A': any = 1; break;
+		case 'j': json = 1; break;
+		case 'q': case 'Q': quiet = 1; break;
+		case 's':
+			if ((r = name_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad session '%s': %s",
+				    optarg, r);
+			ag_diex(AG_EXIT_USAGE, "-s %s: sessions are not part of "
+			    "this build yet", optarg);
+		case 'c':
+			if ((r = agent_id_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s",
+				    optarg, r);
+			selector = SEL_CHILDREN;
+			sel_root = optarg;
+			nsel++;
+			break;
+		case 'a':
+			selector = SEL_ALL;
+			nsel++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			ag_exit(0);
+		default:
+			usage();
+		}
+	}
+	if (nsel > 1 || (nsel && optind < argc))
+		ag_diex(AG_EXIT_USAGE, "give agent ids, --children or --all, "
+		    "not several");
+	if (!nsel && optind >= argc) {
+		ag_warnx("no agents named");
+		usage();
+	}
+	for (i = optind; i < argc; i++)
+		if ((r = agent_id_check(argv[i])))
+			ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s", argv[i], r);
+
+	project_open_or_die(&proj, 0);
+
+	/* Listen first ... */
+	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
+		ag_die(AG_EXIT_FAIL, "inotify_init1");
+	if (proj.agents >= 0) {
+		char path[PATH_MAX + 16];
+
+		snprintf(path, sizeof path, "%s/agents", proj.path);
+		if (inotify_add_watch(ifd, path, IN_ATTRIB | IN_MOVED_TO |
+		    IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
+	}
+	/* ... then look. */
+	for (i = optind; i < argc; i++) {
+		int fd = agent_open(&proj, argv[i]);
+
+		if (fd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", argv[i]);
+		close(fd);
+		add_member(argv[i]);
+	}
+	if (selector == SEL_CHILDREN) {
+		int fd = agent_open(&proj, sel_root);
+
+		if (fd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", sel_root);
+		close(fd);
+	}
+	if (selector != SEL_IDS)
+		scan_selected();
+	if (timeout >= 0)
+		deadline = clock_mono_ms() + timeout;
+
+	for (;;) {
+		struct pollfd *pf;
+		size_t done = 0, np = 1;
+		int wait_ms = -1, n;
+
+		for (k = 0; k < nmembers; k++) {
+			if (members[k].dirty)
+				refresh(&members[k]);
+			if (is_done(&members[k]))
+				done++;
+		}
+		if (any ? done > 0 || nmembers == 0 : done == nmembers)
+			break;
+		if (deadline >= 0) {
+			int64_t left = deadline - clock_mono_ms();
+
+			if (left <= 0)
+				break;
+			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		if (!(pf = calloc(nmembers + 1, sizeof *pf)))
+			ag_die(AG_EXIT_FAIL, "out of memory");
+		pf[0].fd = ifd;
+		pf[0].events = POLLIN;
+		for (k = 0; k < nmembers; k++) {
+			if (members[k].pidfd < 0 || is_done(&members[k]))
+				continue;
+			pf[np].fd = members[k].pidfd;
+			pf[np].events = POLLIN;
+			np++;
+		}
+		n = poll(pf, np, wait_ms);
+		if (n < 0 && errno != EINTR)
+			ag_die(AG_EXIT_FAIL, "poll");
+		if (n > 0) {
+			if (pf[0].revents)
+				drain_events(ifd);
+			for (k = 0; k < nmembers; k++) {
+				size_t j;
+
+				for (j = 1; j < np; j++) {
+					if (pf[j].fd != members[k].pidfd ||
+					    !pf[j].revents)
+						continue;
+					close(members[k].pidfd);
+					members[k].pidfd = -1;
+					members[k].dirty = 1;
+				}
+			}
+		}
+		free(pf);
+	}
+
+	timed_out = 0;
+	rc = AG_EXIT_OK;
+	{
+		size_t done = 0;
+
+		for (k = 0; k < nmembers; k++)
+			done += is_done(&members[k]);
+		if (any ? done == 0 && nmembers > 0 : done < nmembers)
+			timed_out = 1;
+	}
+	if (selector != SEL_IDS)
+		qsort(members, nmembers, sizeof *members, cmp_member);
+	for (k = 0; k < nmembers; k++) {
+		const struct member *m = &members[k];
+
+		if (any && !is_done(m))
+			continue;
+		if (!quiet)
+			print_member(m, json);
+		if (is_done(m) && !ok_member(m))
+			rc = AG_EXIT_NO;
+	}
+	if (timed_out)
+		rc = AG_EXIT_TIMEOUT;
+	for (k = 0; k < nmembers; k++) {
+		if (members[k].pidfd >= 0)
+			close(members[k].pidfd);
+		free(members[k].id);
+	}
+	free(members);
+	close(ifd);
+	project_close(&proj);
+	ag_exit(rc);
+}

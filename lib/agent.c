@@ -1,0 +1,480 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "file.h"
+#include "json.h"
+#include "logscan.h"
+#include "proc.h"
+#include <sys/file.h>
+
+static const char *const status_names[] = {
+	[ST_UNKNOWN] = "unknown", [ST_QUEUED] = "queued",
+	[ST_RUNNING] = "running", [ST_COMPLETED] = "completed",
+	[ST_FAILED] = "failed", [ST_TIMEOUT] = "timeout",
+	[ST_STOPPED] = "stopped", [ST_LOST] = "lost",
+};
+
+const char *
+status_name(enum agent_status st)
+{
+	return (unsigned)st <= ST_LOST ? status_names[st] : "unknown";
+}
+
+enum agent_status
+status_parse(const char *s)
+{
+	int i;
+
+	for (i = ST_QUEUED; i <= ST_LOST; i++)
+		if (!strcmp(s, status_names[i]))
+			return (enum agent_status)i;
+	return ST_UNKNOWN;
+}
+
+int
+status_is_final(enum agent_status st)
+{
+	return st >= ST_COMPLETED;
+}
+
+int
+agent_open(struct project *p, const char *id)
+{
+	if (p->agents < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return openat(p->agents, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+enum agent_status
+agent_status_at(int dirfd)
+{
+	char buf[32];
+
+	if (read_line_at(dirfd, "status", buf, sizeof buf) < 0)
+		return ST_UNKNOWN;
+	return status_parse(buf);
+}
+
+int
+agent_status_set(int dirfd, enum agent_status st, int flags)
+{
+	if (atomic_puts_at(dirfd, "status", status_name(st), flags) < 0)
+		return -1;
+	/* An explicit time change is what reaches a watch on the parent. */
+	if (futimens(dirfd, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+/* Join strings, each followed by sep; with nl_escape, a newline inside a
+ * string is written as the two characters \n (for the one-per-line cmd). */
+static char *
+join(char **v, char sep, int nl_escape, size_t *lenp)
+{
+	size_t n = 0, i;
+	char *out, *q;
+	const char *c;
+
+	for (i = 0; v[i]; i++)
+		n += strlen(v[i]) * 2 + 1;
+	if (!(out = malloc(n + 1)))
+		return NULL;
+	q = out;
+	for (i = 0; v[i]; i++) {
+		for (c = v[i]; *c; c++) {
+			if (nl_escape && *c == '\n') {
+				*q++ = '\\';
+				*q++ = 'n';
+			} else {
+				*q++ = *c;
+			}
+		}
+		*q++ = sep;
+	}
+	*q = '\0';
+	*lenp = (size_t)(q - out);
+	return out;
+}
+
+static int
+create_joined(int dirfd, const char *name, char **v, char sep, int esc,
+    int flags)
+{
+	size_t len;
+	char *buf = join(v, sep, esc, &len);
+	int r;
+
+	if (!buf)
+		return -1;
+	r = create_file_at(dirfd, name, buf, len, flags);
+	free(buf);
+	return r;
+}
+
+int
+agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
+{
+	char buf[64];
+
+	if (create_joined(dirfd, "cmd", s->argv, '\n', 1, 0) < 0 ||
+	    create_joined(dirfd, "argv", s->argv, '\0', 0, 0) < 0 ||
+	    create_puts_at(dirfd, "role", s->role) < 0 ||
+	    create_puts_at(dirfd, "cwd", s->cwd) < 0)
+		return -1;
+	if (s->parent[0] && create_puts_at(dirfd, "parent", s->parent) < 0)
+		return -1;
+	if (s->session[0] && create_puts_at(dirfd, "session", s->session) < 0)
+		return -1;
+	if (s->queue[0] && create_puts_at(dirfd, "queue", s->queue) < 0)
+		return -1;
+	if (s->description &&
+	    create_puts_at(dirfd, "description", s->description) < 0)
+		return -1;
+	if (s->timeout_ms > 0) {
+		snprintf(buf, sizeof buf, "%lldms", (long long)s->timeout_ms);
+		if (create_puts_at(dirfd, "timeout", buf) < 0)
+			return -1;
+	}
+	if (s->grace_ms != AG_GRACE_DEFAULT_MS) {
+		snprintf(buf, sizeof buf, "%lldms", (long long)s->grace_ms);
+		if (create_puts_at(dirfd, "grace", buf) < 0)
+			return -1;
+	}
+	if (s->after && s->after[0] &&
+	    create_joined(dirfd, "after", s->after, '\n', 0, 0) < 0)
+		return -1;
+	if (queued && create_joined(dirfd, "environ", s->envp, '\0', 0,
+	    AF_PRIVATE) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Split a NUL- or newline-separated buffer into a NULL-terminated vector
+ * pointing into buf.  The vector owns buf through a hidden slot before
+ * its first element; free it with free_vector.  Newline lists skip empty
+ * lines; NUL lists keep empty strings (an empty argument is an argument).
+ */
+static char **
+split(char *buf, size_t len, char sep)
+{
+	size_t n = 0, i, k = 1;
+	char **v, *start = buf;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == sep)
+			n++;
+	if (!(v = calloc(n + 3, sizeof *v)))
+		return NULL;
+	v[0] = buf;
+	for (i = 0; i < len; i++) {
+		if (buf[i] != sep)
+			continue;
+		buf[i] = '\0';
+		if (sep != '\n' || *start)
+			v[k++] = start;
+		start = buf + i + 1;
+	}
+	if (start < buf + len && *start)
+		v[k++] = start;
+	v[k] = NULL;
+	return v + 1;
+}
+
+static char **
+load_vector(int dirfd, const char *name, char sep)
+{
+	size_t len;
+	char *buf = read_all_at(dirfd, name, &len);
+	char **v;
+
+	if (!buf)
+		return NULL;
+	if (!(v = split(buf, len, sep)))
+		free(buf);
+	return v;
+}
+
+static void
+free_vector(char **v)
+{
+	if (v) {
+		free(v[-1]);
+		free(v - 1);
+	}
+}
+
+int
+agent_spec_load(int dirfd, const char *id, struct agent_spec *s)
+{
+	char buf[256];
+	size_t len;
+	int64_t ms;
+
+	memset(s, 0, sizeof *s);
+	s->owned = 1;
+	s->grace_ms = AG_GRACE_DEFAULT_MS;
+	snprintf(s->id, sizeof s->id, "%s", id);
+	if (read_line_at(dirfd, "role", s->role, sizeof s->role) < 0)
+		snprintf(s->role, sizeof s->role, "workagent");
+	if (read_line_at(dirfd, "parent", s->parent, sizeof s->parent) < 0)
+		s->parent[0] = '\0';
+	if (read_line_at(dirfd, "session", s->session, sizeof s->session) < 0)
+		s->session[0] = '\0';
+	if (read_line_at(dirfd, "queue", s->queue, sizeof s->queue) < 0)
+		s->queue[0] = '\0';
+	if ((s->description = read_all_at(dirfd, "description", &len)) &&
+	    len > 0 && s->description[len - 1] == '\n')
+		s->description[len - 1] = '\0';
+	if ((s->cwd = read_all_at(dirfd, "cwd", &len)) && len > 0 &&
+	    s->cwd[len - 1] == '\n')
+		s->cwd[len - 1] = '\0';
+	if (read_line_at(dirfd, "timeout", buf, sizeof buf) == 0 &&
+	    duration_parse(buf, &ms) == 0)
+		s->timeout_ms = ms;
+	if (read_line_at(dirfd, "grace", buf, sizeof buf) == 0 &&
+	    duration_parse(buf, &ms) == 0)
+		s->grace_ms = ms;
+	s->argv = load_vector(dirfd, "argv", '\0');
+	s->envp = load_vector(dirfd, "environ", '\0');
+	s->after = load_vector(dirfd, "after", '\n');
+	if (!s->argv || !s->argv[0] || !s->cwd) {
+		agent_spec_free(s);
+		errno = EINVAL;
+		return -1;
+	}
+	if (!s->envp && !(s->envp = split(strdup(""), 0, '\0'))) {
+		agent_spec_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+agent_spec_free(struct agent_spec *s)
+{
+	if (!s->owned)
+		return;
+	free(s->description);
+	free(s->cwd);
+	free_vector(s->argv);
+	free_vector(s->envp);
+	free_vector(s->after);
+	memset(s, 0, sizeof *s);
+}
+
+char *
+agent_task_text(const struct agent_spec *s)
+{
+	size_t len, i;
+	char *t;
+
+	if (s->description)
+		return strdup(s->description);
+	if (!(t = join(s->argv, ' ', 1, &len)))
+		return NULL;
+	if (len > 0)
+		t[len - 1] = '\0';
+	for (i = 0; t[i]; i++)
+		if (t[i] == '\r')
+			t[i] = ' ';
+	return t;
+}
+
+/* The command as a JSON array, from argv (exact) or cmd (one per line). */
+static jv
+command_json(int dirfd)
+{
+	size_t len, i, start = 0;
+	char *buf = read_all_at(dirfd, "argv", &len);
+	jv a = jv_array();
+
+	if (!buf)
+		return a;
+	for (i = 0; i < len; i++) {
+		if (buf[i] != '\0')
+			continue;
+		a = jv_array_append(a, jv_string_sized(buf + start,
+		    (int)(i - start)));
+		start = i + 1;
+	}
+	free(buf);
+	return a;
+}
+
+static jv
+file_or_null(int dirfd, const char *name)
+{
+	char buf[AG_ID_MAX + 2];
+
+	if (read_line_at(dirfd, name, buf, sizeof buf) < 0 || !buf[0])
+		return jv_null();
+	return jv_string(buf);
+}
+
+static int
+footer(int dirfd, const struct agent_end *e, const char *ts)
+{
+	char line[1200], last = '\n';
+	const char *tag;
+	int fd, n;
+	struct stat st;
+
+	switch (e->status) {
+	case ST_COMPLETED: tag = "[COMPLETE]"; break;
+	case ST_TIMEOUT: tag = "[TIMEOUT]"; break;
+	case ST_STOPPED: tag = "[STOPPED]"; break;
+	case ST_LOST: tag = "[LOST]"; break;
+	default: tag = "[FAILED]"; break;
+	}
+	fd = openat(dirfd, "output.log", O_RDWR | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	n = snprintf(line, sizeof line, "%s%s %s", last == '\n' ? "" : "\n",
+	    tag, ts);
+	if (e->status == ST_FAILED && e->exit_code >= 0)
+		n += snprintf(line + n, sizeof line - (size_t)n, " exit=%d",
+		    e->exit_code);
+	if (e->reason && *e->reason)
+		n += snprintf(line + n, sizeof line - (size_t)n, " %.1000s",
+		    e->reason);
+	if (n >= (int)sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	if (write_all(fd, line, (size_t)n) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return close(fd);
+}
+
+int
+agent_finish(int dirfd, const char *id, const struct agent_end *e)
+{
+	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
+	struct log_summary sum;
+	int64_t start_ms = 0;
+	jv r, out, bill;
+	int have_start;
+
+	ts_format(e->ended_ms, ts);
+	if (footer(dirfd, e, ts) < 0)
+		return -1;
+	have_start = read_line_at(dirfd, "started", started,
+	    sizeof started) == 0 && ts_parse(started, &start_ms) == 0;
+	if (read_line_at(dirfd, "role", role, sizeof role) < 0)
+		snprintf(role, sizeof role, "workagent");
+
+	log_scan(dirfd, &sum);
+	out = jv_object();
+	out = jv_object_set(out, jv_string("logs"), sum.logs);
+	out = jv_object_set(out, jv_string("errors"), sum.errors);
+	out = jv_object_set(out, jv_string("metrics"), sum.metrics);
+	jv_free(sum.claude);
+
+	bill = jv_object();
+	bill = jv_object_set(bill, jv_string("tokens_used"), jv_number(0));
+	bill = jv_object_set(bill, jv_string("estimated_cost"), jv_number(0));
+	bill = jv_object_set(bill, jv_string("role"), jv_string(role));
+
+	r = jv_object();
+	r = jv_object_set(r, jv_string("agent_id"), jv_string(id));
+	r = jv_object_set(r, jv_string("status"),
+	    jv_string(status_name(e->status)));
+	r = jv_object_set(r, jv_string("role"), jv_string(role));
+	r = jv_object_set(r, jv_string("parent"), file_or_null(dirfd, "parent"));
+	r = jv_object_set(r, jv_string("session"),
+	    file_or_null(dirfd, "session"));
+	r = jv_object_set(r, jv_string("command"), command_json(dirfd));
+	r = jv_object_set(r, jv_string("start_time"),
+	    have_start ? jv_string(started) : jv_null());
+	r = jv_object_set(r, jv_string("end_time"), jv_string(ts));
+	r = jv_object_set(r, jv_string("duration_ms"), have_start ?
+	    jv_number((double)(e->ended_ms - start_ms)) : jv_number(0));
+	r = jv_object_set(r, jv_string("exit_code"), e->exit_code >= 0 ?
+	    jv_number(e->exit_code) : jv_null());
+	if (e->reason && *e->reason)
+		r = jv_object_set(r, jv_string("reason"), jv_string(e->reason));
+	r = jv_object_set(r, jv_string("output"), out);
+	r = jv_object_set(r, jv_string("billing"), bill);
+
+	if (json_write_at(dirfd, "result.json", r, 0) < 0)
+		return -1;
+	if (e->exit_code >= 0) {
+		char buf[16];
+
+		snprintf(buf, sizeof buf, "%d", e->exit_code);
+		if (atomic_puts_at(dirfd, "exit", buf, 0) < 0)
+			return -1;
+	}
+	if (atomic_puts_at(dirfd, "ended", ts, 0) < 0)
+		return -1;
+	if (agent_status_set(dirfd, e->status, 0) < 0)
+		return -1;
+	/* After waiters are woken: one journal commit makes all of it durable
+	 * without putting an fsync on the path to ag-wait. */
+	return fsync_fd(dirfd);
+}
+
+int
+agent_proc_id(int dirfd, struct proc_id *proc)
+{
+	char pid[32], start[96];
+	long v;
+
+	if (read_line_at(dirfd, "pid", pid, sizeof pid) < 0 ||
+	    read_line_at(dirfd, "pidstart", start, sizeof start) < 0)
+		return -1;
+	v = strtol(pid, NULL, 10);
+	if (v <= 0 || v > 1 << 30) {
+		errno = EINVAL;
+		return -1;
+	}
+	return proc_id_parse((pid_t)v, start, proc);
+}
+
+int
+agent_check_lost(int dirfd, const char *id, struct proc_id *proc)
+{
+	struct agent_end e;
+	int lockfd, r;
+
+	if (agent_status_at(dirfd) != ST_RUNNING)
+		return 0;
+	lockfd = lock_at(dirfd, "lock", LOCK_EX | LOCK_NB);
+	if (lockfd < 0)
+		return errno == EWOULDBLOCK ? 0 : -1;
+	/* We hold the lock: no monitor, and nobody else is acting on it. */
+	if (agent_status_at(dirfd) != ST_RUNNING) {
+		close(lockfd);
+		return 0;
+	}
+	if (agent_proc_id(dirfd, proc) == 0 && proc_alive(proc) == 1) {
+		close(lockfd);
+		return 2;
+	}
+	memset(&e, 0, sizeof e);
+	e.status = ST_LOST;
+	e.exit_code = -1;
+	e.ended_ms = clock_wall_ms();
+	e.reason = "monitor and process gone; exit status unknown";
+	r = agent_finish(dirfd, id, &e);
+	close(lockfd);
+	return r < 0 ? -1 : 1;
+}

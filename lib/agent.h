@@ -1,0 +1,98 @@
+/*
+ * agent.h - one agent's directory, .project/agents/ID/ (SPEC 2, 3).
+ *
+ * The files: status cmd argv role parent session description cwd timeout
+ * grace queue after environ started ended exit pid pidstart monitor lock
+ * heartbeat output.log result.json stop.  Whoever changes an agent's
+ * status holds its "lock": the monitor for the agent's whole life (so a
+ * free lock on a running agent means its monitor is gone), anyone else
+ * briefly with LOCK_NB.
+ */
+#ifndef AG_AGENT_H
+#define AG_AGENT_H
+
+#include <stdint.h>
+
+#include "names.h"
+#include "project.h"
+
+enum agent_status {
+	ST_UNKNOWN = 0, ST_QUEUED, ST_RUNNING, ST_COMPLETED, ST_FAILED,
+	ST_TIMEOUT, ST_STOPPED, ST_LOST,
+};
+
+const char *status_name(enum agent_status st);
+enum agent_status status_parse(const char *s);
+int status_is_final(enum agent_status st);
+
+/* What an agent is: everything needed to start it. */
+struct agent_spec {
+	char id[AG_ID_MAX + 1];
+	char parent[AG_ID_MAX + 1];     /* "" when top-level */
+	char role[AG_NAME_MAX + 1];
+	char session[AG_NAME_MAX + 1];  /* "" when none */
+	char queue[AG_NAME_MAX + 1];    /* "" when none */
+	char *description;              /* NULL when none */
+	char **argv;                    /* NULL-terminated */
+	char **envp;                    /* the agent's whole environment */
+	char *cwd;
+	int64_t timeout_ms;             /* 0: none */
+	int64_t grace_ms;
+	char **after;                   /* NULL-terminated, or NULL */
+	int64_t started_ms;
+	int owned;                      /* strings are malloc'd (loaded) */
+};
+
+#define AG_GRACE_DEFAULT_MS 10000
+
+/* Open .project/agents/ID; -1 with ENOENT when there is no such agent. */
+int agent_open(struct project *p, const char *id);
+enum agent_status agent_status_at(int dirfd);
+/*
+ * Replace the status file and touch the agent directory, so that one
+ * inotify watch on agents/ (IN_ATTRIB) sees every status change.
+ */
+int agent_status_set(int dirfd, enum agent_status st, int flags);
+
+/*
+ * Write the spec into a directory nobody sees yet (an agent's temporary
+ * directory): cmd argv role parent session description cwd timeout grace
+ * queue after, plus environ (mode 0600) when the agent is queued, since
+ * whoever starts it later must give it the environment it was spawned with.
+ */
+int agent_spec_create(int dirfd, const struct agent_spec *s, int queued);
+/* Load a queued agent's spec back; free with agent_spec_free. */
+int agent_spec_load(int dirfd, const char *id, struct agent_spec *s);
+void agent_spec_free(struct agent_spec *s);
+/* The "Task:" text: the description, else the command line. */
+char *agent_task_text(const struct agent_spec *s);
+
+/* How an agent ended. */
+struct agent_end {
+	enum agent_status status;
+	int exit_code;          /* -1: none (it never ran) */
+	int64_t ended_ms;
+	const char *reason;     /* NULL, or why it stopped/failed/was lost */
+};
+
+/*
+ * Record an agent's end: the framing line in output.log, result.json,
+ * exit, ended, then status (which wakes waiters), then one fsync of the
+ * directory so that the final record survives a power loss.  The caller
+ * holds the agent's lock.
+ */
+int agent_finish(int dirfd, const char *id, const struct agent_end *e);
+
+/*
+ * For a running agent whose monitor may have died (kill -9, a crash, a
+ * reboot): returns 0 when there is nothing to do (the monitor holds the
+ * lock, or the agent is not running), 1 when the agent was recorded lost
+ * just now (monitor and process both gone), 2 when the monitor is gone but
+ * the agent's process still lives (*proc names it), -1 on error.
+ */
+struct proc_id;
+int agent_check_lost(int dirfd, const char *id, struct proc_id *proc);
+/* Read the pid and pidstart files into *proc; 0 or -1. */
+int agent_proc_id(int dirfd, struct proc_id *proc);
+
+#endif

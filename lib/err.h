@@ -1,0 +1,39 @@
+/*
+ * err.h - the one error idiom of ag: every message is
+ *   PROG: what failed: why
+ * on stderr, written with a single write(2) so that concurrent
+ * commands never interleave half messages.
+ */
+#ifndef AG_ERR_H
+#define AG_ERR_H
+
+/* Exit codes, SPEC section 2. */
+enum {
+	AG_EXIT_OK = 0,
+	AG_EXIT_NO = 1,         /* a documented "no" */
+	AG_EXIT_USAGE = 2,      /* usage, bad input, unknown id, no project */
+	AG_EXIT_ASK = 3,
+	AG_EXIT_TIMEOUT = 124,
+	AG_EXIT_FAIL = 125,     /* the command itself failed: I/O, library */
+	AG_EXIT_NOEXEC = 126,
+	AG_EXIT_NOTFOUND = 127,
+};
+
+extern const char *ag_prog;
+
+/* Set the program name from argv[0] (its basename). */
+void ag_setprog(const char *argv0);
+
+/* With strerror(errno) appended. */
+_Noreturn void ag_die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Without errno. */
+_Noreturn void ag_diex(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ag_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit after checking that stdout was written (a full disk is an error). */
+_Noreturn void ag_exit(int code);
+
+#endif

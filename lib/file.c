@@ -1,0 +1,455 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "file.h"
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+fsync_fd(int fd)
+{
+	while (fsync(fd) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+temp_name(char *buf, size_t cap, const char *name)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[6];
+	char suf[7];
+	int i;
+
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+		unsigned long x = (unsigned long)getpid() ^
+		    (unsigned long)(size_t)&r ^ (unsigned long)random();
+		for (i = 0; i < 6; i++, x >>= 5)
+			r[i] = (unsigned char)x;
+	}
+	for (i = 0; i < 6; i++)
+		suf[i] = al[r[i] % 36];
+	suf[6] = '\0';
+	/* Keep the whole name within NAME_MAX: long names are cut. */
+	snprintf(buf, cap, ".%.200s.%s", name, suf);
+}
+
+int
+atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
+    int flags)
+{
+	char tmp[NAME_MAX + 1];
+	int fd, tries, e;
+
+	for (tries = 0;; tries++) {
+		temp_name(tmp, sizeof tmp, name);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    (flags & AF_PRIVATE) ? 0600 : 0644);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST || tries > 8)
+			return -1;
+	}
+	if (write_all(fd, buf, len) < 0 ||
+	    ((flags & AF_FSYNC) && fsync_fd(fd) < 0)) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if ((flags & AF_FSYNC) && fsync_fd(dirfd) < 0)
+		return -1;
+	return 0;
+fail:
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+int
+atomic_puts_at(int dirfd, const char *name, const char *s, int flags)
+{
+	size_t n = strlen(s);
+	char small[512], *buf = small;
+	int r;
+
+	if (n + 2 > sizeof small && !(buf = malloc(n + 2)))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	r = atomic_write_at(dirfd, name, buf, n + 1, flags);
+	if (buf != small)
+		free(buf);
+	return r;
+}
+
+int
+create_file_at(int dirfd, const char *name, const void *buf, size_t len,
+    int flags)
+{
+	int fd, e;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    (flags & AF_PRIVATE) ? 0600 : 0644);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		unlinkat(dirfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+create_puts_at(int dirfd, const char *name, const char *s)
+{
+	size_t n = strlen(s);
+	char small[512], *buf = small;
+	int r;
+
+	if (n + 2 > sizeof small && !(buf = malloc(n + 2)))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	r = create_file_at(dirfd, name, buf, n + 1, 0);
+	if (buf != small)
+		free(buf);
+	return r;
+}
+
+ssize_t
+read_small_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (n + 1 < cap) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+int
+read_line_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	ssize_t n = read_small_at(dirfd, name, buf, cap);
+	char *nl;
+
+	if (n < 0)
+		return -1;
+	if ((nl = memchr(buf, '\n', (size_t)n)))
+		*nl = '\0';
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
+	    buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return 0;
+}
+
+char *
+read_all_at(int dirfd, const char *name, size_t *lenp)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf, *nb;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	if (!(buf = malloc(cap)))
+		goto fail;
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			if (!(nb = realloc(buf, cap * 2))) {
+				free(buf);
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (lenp)
+		*lenp = n;
+	return buf;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+int
+append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
+    int flags)
+{
+	struct stat st;
+	int fd, e;
+
+	if (len == 0 || buf[len - 1] != '\n') {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    (flags & AF_PRIVATE) ? 0600 : 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			goto fail;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (write_all(fd, buf, len) < 0) {
+		e = errno;
+		/* Never leave half a line: cut back to where we began. */
+		if (ftruncate(fd, st.st_size) < 0) {
+			/* the lock still protects readers from nothing more */
+		}
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if ((flags & AF_FSYNC) && fdatasync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0)
+		return -1;
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+lock_at(int dirfd, const char *name, int op)
+{
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, op) < 0) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+lock_is_held_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		r = 0;
+	else
+		r = errno == EWOULDBLOCK ? 1 : -1;
+	close(fd);
+	return r;
+}
+
+int
+touch_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	if (futimens(fd, NULL) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+int
+mkdirs_at(int dirfd, const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	size_t n = strlen(path);
+
+	if (n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+rm_rf_at(int dfd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rm_rf_at(dirfd(d), de->d_name) < 0)
+			r = -1;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -1;
+	return r;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void
+close_fds_except(const int *keep, int n)
+{
+	int sorted[16], i, lo = 3;
+
+	if (n > 16)
+		n = 16;
+	memcpy(sorted, keep, (size_t)n * sizeof *keep);
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_int);
+	for (i = 0; i <= n; i++) {
+		int hi = i < n ? sorted[i] - 1 : INT_MAX;
+
+		if (i < n && sorted[i] < lo)
+			continue;
+		if (hi >= lo) {
+			if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi,
+			    0) < 0) {
+				/* Old kernel: close them one by one. */
+				long max = sysconf(_SC_OPEN_MAX);
+				int fd;
+
+				if (max < 0 || max > 65536)
+					max = 65536;
+				for (fd = lo; fd <= hi && fd < max; fd++)
+					close(fd);
+			}
+		}
+		if (i < n)
+			lo = sorted[i] + 1;
+	}
+}

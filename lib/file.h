@@ -1,0 +1,73 @@
+/*
+ * file.h - atomic files, small reads, locked appends and flock(2) locks.
+ *
+ * All functions work relative to a directory fd and return -1 with errno
+ * set on failure; none prints.  Every fd they open is O_CLOEXEC.
+ */
+#ifndef AG_FILE_H
+#define AG_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define AF_FSYNC 1              /* fsync the file (and the directory) */
+#define AF_PRIVATE 2            /* mode 0600 instead of 0644 */
+
+/*
+ * Replace dirfd/name atomically: write a temp file ".name.XXXXXX" in the
+ * same directory, close it (checked), rename it over name.  A reader sees
+ * the old or the new content, never a mix.  On failure the temp file is
+ * removed and name is untouched.
+ */
+int atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
+    int flags);
+/* Convenience for text: writes s followed by a newline. */
+int atomic_puts_at(int dirfd, const char *name, const char *s, int flags);
+
+/*
+ * Create a new file (O_EXCL) and write buf.  Only for directories that
+ * nobody else can see yet (an agent under its temporary name).
+ */
+int create_file_at(int dirfd, const char *name, const void *buf, size_t len,
+    int flags);
+int create_puts_at(int dirfd, const char *name, const char *s);
+
+/*
+ * Read a whole small file into buf (at most cap-1 bytes, NUL-terminated).
+ * Returns the length read, or -1.  A longer file is truncated.
+ */
+ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t cap);
+/* The first line of a file, without its newline or trailing spaces. */
+int read_line_at(int dirfd, const char *name, char *buf, size_t cap);
+/* Whole file, malloc'd and NUL-terminated; *len gets its length. */
+char *read_all_at(int dirfd, const char *name, size_t *len);
+
+/*
+ * Append one whole line (buf must end in '\n') to dirfd/name, creating it:
+ * the write happens under an exclusive flock of the file, in one write(2),
+ * and a short write (disk full) is rolled back by truncating to the old
+ * size, so a log never holds half a line.  AF_FSYNC makes it durable.
+ */
+int append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
+    int flags);
+
+/* Open (creating) a lock file and flock(2) it with op (LOCK_EX|LOCK_NB ...).
+ * Returns the fd holding the lock; close it to release. */
+int lock_at(int dirfd, const char *name, int op);
+/* Is the lock on dirfd/name held by someone?  1 yes, 0 no, -1 error. */
+int lock_is_held_at(int dirfd, const char *name);
+
+/* Create dirfd/name if missing and set its times to now. */
+int touch_at(int dirfd, const char *name);
+/* Make a directory (and its parents below dirfd), mode 0755; EEXIST is ok. */
+int mkdirs_at(int dirfd, const char *path);
+/* Remove dirfd/name recursively. */
+int rm_rf_at(int dirfd, const char *name);
+/* fsync a directory by fd. */
+int fsync_fd(int fd);
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* Close every fd >= 3 that is not in keep[0..n-1]. */
+void close_fds_except(const int *keep, int n);
+
+#endif

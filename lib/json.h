@@ -1,0 +1,23 @@
+/*
+ * json.h - JSON through libjq's jv.  Every jv_* call consumes its
+ * arguments except where jq documents otherwise; these helpers follow the
+ * same rule and say so.
+ */
+#ifndef AG_JSON_H
+#define AG_JSON_H
+
+#include <jv.h>
+
+/* Parse a file; an invalid jv (with a message) on any failure. */
+jv json_read_at(int dirfd, const char *name);
+/* Compact one-line dump plus '\n', malloc'd; consumes v. */
+char *json_line(jv v, size_t *len);
+/* Atomically replace dirfd/name with v as one line; consumes v. */
+int json_write_at(int dirfd, const char *name, jv v, int flags);
+/* Print v as one line on stdout; consumes v. */
+void json_print(jv v);
+/* A string member of an object, or def; borrows obj. */
+const char *json_str(jv obj, const char *key, const char *def, char *buf,
+    size_t cap);
+
+#endif

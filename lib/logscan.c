@@ -1,0 +1,241 @@
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "logscan.h"
+
+/* Read up to max bytes from the end of dirfd/output.log into a malloc'd
+ * buffer, starting at a line boundary when the read began mid-file. */
+static char *
+read_tail(int dirfd, size_t max, size_t *lenp)
+{
+	struct stat st;
+	size_t want, n = 0;
+	off_t off;
+	char *buf;
+	int fd;
+
+	fd = openat(dirfd, "output.log", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return NULL;
+	}
+	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
+	off = st.st_size - (off_t)want;
+	if (!(buf = malloc(want + 1))) {
+		close(fd);
+		return NULL;
+	}
+	while (n < want) {
+		ssize_t r = pread(fd, buf + n, want - n, off + (off_t)n);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (off > 0) {
+		char *nl = memchr(buf, '\n', n);
+		size_t skip = nl ? (size_t)(nl - buf) + 1 : n;
+
+		memmove(buf, buf + skip, n - skip + 1);
+		n -= skip;
+	}
+	*lenp = n;
+	return buf;
+}
+
+static int
+starts(const char *line, size_t len, const char *pfx)
+{
+	size_t n = strlen(pfx);
+
+	return len >= n && memcmp(line, pfx, n) == 0;
+}
+
+/* Lines ag itself writes around the agent's own output. */
+static int
+is_frame(const char *line, size_t len)
+{
+	return starts(line, len, "[START] ") || starts(line, len, "Task: ") ||
+	    starts(line, len, "[COMPLETE] ") || starts(line, len, "[FAILED] ") ||
+	    starts(line, len, "[TIMEOUT] ") || starts(line, len, "[STOPPED] ") ||
+	    starts(line, len, "[LOST] ");
+}
+
+int
+log_line_is_error(const char *line, size_t len)
+{
+	static const char *const words[] = { "error", "fatal", "exception",
+	    "traceback", "panic", "failed", "failure", NULL };
+	char low[512];
+	size_t i, n = len < sizeof low - 1 ? len : sizeof low - 1;
+	int k;
+
+	for (i = 0; i < n; i++)
+		low[i] = (char)((line[i] >= 'A' && line[i] <= 'Z') ?
+		    line[i] + 32 : line[i]);
+	low[n] = '\0';
+	for (k = 0; words[k]; k++)
+		if (strstr(low, words[k]))
+			return 1;
+	return 0;
+}
+
+static jv
+cut_line(const char *line, size_t len)
+{
+	if (len > LOG_LINE_MAX)
+		len = LOG_LINE_MAX;
+	return jv_string_sized(line, (int)len);
+}
+
+/* Keep the last LOG_KEEP_LINES entries of a ring of line spans. */
+struct ring {
+	const char *p[LOG_KEEP_LINES];
+	size_t n[LOG_KEEP_LINES];
+	size_t count;
+};
+
+static void
+ring_push(struct ring *r, const char *p, size_t n)
+{
+	r->p[r->count % LOG_KEEP_LINES] = p;
+	r->n[r->count % LOG_KEEP_LINES] = n;
+	r->count++;
+}
+
+static jv
+ring_array(const struct ring *r)
+{
+	size_t first = r->count > LOG_KEEP_LINES ? r->count - LOG_KEEP_LINES : 0;
+	size_t i;
+	jv a = jv_array();
+
+	for (i = first; i < r->count; i++)
+		a = jv_array_append(a, cut_line(r->p[i % LOG_KEEP_LINES],
+		    r->n[i % LOG_KEEP_LINES]));
+	return a;
+}
+
+/* A Claude Code result line: cheap test before a real parse. */
+static int
+maybe_claude(const char *line, size_t len)
+{
+	return len > 20 && line[0] == '{' && memmem(line, len, "\"result\"", 8) &&
+	    memmem(line, len, "total_cost_usd", 14);
+}
+
+void
+log_scan(int dirfd, struct log_summary *s)
+{
+	struct ring logs = { 0 }, errs = { 0 };
+	const char *result = NULL, *claude = NULL;
+	size_t result_len = 0, claude_len = 0, len, i, start = 0;
+	char *buf = read_tail(dirfd, LOG_SCAN_BYTES, &len);
+
+	s->metrics = jv_object();
+	s->claude = jv_null();
+	if (!buf) {
+		s->logs = jv_array();
+		s->errors = jv_array();
+		return;
+	}
+	for (i = 0; i <= len; i++) {
+		const char *line;
+		size_t n;
+
+		if (i < len && buf[i] != '\n')
+			continue;
+		line = buf + start;
+		n = i - start;
+		start = i + 1;
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (n == 0 || is_frame(line, n))
+			continue;
+		if (starts(line, n, "[RESULT]")) {
+			result = line + 8;
+			result_len = n - 8;
+		}
+		if (maybe_claude(line, n)) {
+			claude = line;
+			claude_len = n;
+		}
+		ring_push(&logs, line, n);
+		if (log_line_is_error(line, n))
+			ring_push(&errs, line, n);
+	}
+	s->logs = ring_array(&logs);
+	s->errors = ring_array(&errs);
+	if (result) {
+		jv m = jv_parse_sized(result, (int)result_len);
+
+		if (jv_get_kind(m) == JV_KIND_OBJECT) {
+			jv_free(s->metrics);
+			s->metrics = m;
+		} else if (jv_is_valid(m)) {
+			jv_free(s->metrics);
+			s->metrics = jv_object_set(jv_object(),
+			    jv_string("value"), m);
+		} else {
+			jv_free(m);
+			s->errors = jv_array_append(s->errors,
+			    jv_string("malformed [RESULT] line: not JSON"));
+		}
+	}
+	if (claude) {
+		jv c = jv_parse_sized(claude, (int)claude_len);
+
+		if (jv_get_kind(c) == JV_KIND_OBJECT) {
+			jv t = jv_object_get(jv_copy(c), jv_string("type"));
+
+			if (jv_get_kind(t) == JV_KIND_STRING &&
+			    !strcmp(jv_string_value(t), "result")) {
+				jv_free(s->claude);
+				s->claude = jv_copy(c);
+			}
+			jv_free(t);
+		}
+		jv_free(c);
+	}
+	free(buf);
+}
+
+void
+log_last_progress(int dirfd, char *out, size_t cap)
+{
+	size_t len, i;
+	char *buf = read_tail(dirfd, 8192, &len), *p = NULL, *e;
+
+	out[0] = '\0';
+	if (!buf)
+		return;
+	for (i = 0; i + 10 <= len; i++) {
+		if (buf[i] == '[' && (i == 0 || buf[i - 1] == '\n') &&
+		    !memcmp(buf + i, "[PROGRESS]", 10))
+			p = buf + i + 10;
+	}
+	if (p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = strchr(p, '\n');
+		len = e ? (size_t)(e - p) : strlen(p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len >= cap)
+			len = cap - 1;
+		memcpy(out, p, len);
+		out[len] = '\0';
+		for (i = 0; i < len; i++)
+			if ((unsigned char)out[i] < 0x20)
+				out[i] = ' ';
+	}
+	free(buf);
+}

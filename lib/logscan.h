@@ -1,0 +1,34 @@
+/*
+ * logscan.h - what an agent said, read from the tail of its output.log:
+ * the last lines, the lines that look like errors, the object printed
+ * after the last [RESULT] marker, the last [PROGRESS] text, and the last
+ * Claude Code result object ({"type":"result",...,"total_cost_usd":...}).
+ * Only the last LOG_SCAN_BYTES are read: a huge log costs no more than
+ * a small one.
+ */
+#ifndef AG_LOGSCAN_H
+#define AG_LOGSCAN_H
+
+#include <stddef.h>
+
+#include "json.h"
+
+#define LOG_SCAN_BYTES (256 * 1024)
+#define LOG_KEEP_LINES 20
+#define LOG_LINE_MAX 400        /* longer lines are cut in result.json */
+
+struct log_summary {
+	jv logs;                /* array of the last lines */
+	jv errors;              /* array of error-looking lines */
+	jv metrics;             /* object after the last [RESULT], or {} */
+	jv claude;              /* the last Claude result object, or null */
+};
+
+/* Never fails: a missing log gives empty arrays. */
+void log_scan(int dirfd, struct log_summary *s);
+/* The text after the last "[PROGRESS]" in the last few KiB, or "". */
+void log_last_progress(int dirfd, char *buf, size_t cap);
+/* Does this line look like an error report? (exposed for tests) */
+int log_line_is_error(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,179 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+
+static int
+name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static const char *
+check_chars(const char *s, size_t n, int extra_tag)
+{
+	size_t i;
+
+	if (n == 0)
+		return "empty";
+	if (n > AG_NAME_MAX)
+		return "longer than 64 characters";
+	if (s[0] == '-')
+		return "starts with '-'";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (name_char(c))
+			continue;
+		if (extra_tag && (c == ':' || c == '.'))
+			continue;
+		if (c == '/')
+			return "contains '/'";
+		if (c == '.')
+			return "contains '.'";
+		if (c == ' ' || c == '\t')
+			return "contains a space";
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character";
+		return "contains a character outside [A-Za-z0-9_-]";
+	}
+	return NULL;
+}
+
+const char *
+name_check(const char *s)
+{
+	return check_chars(s, strlen(s), 0);
+}
+
+const char *
+tag_check(const char *s)
+{
+	size_t n = strlen(s);
+	const char *r = check_chars(s, n, 1);
+
+	if (r)
+		return r;
+	if (strstr(s, ".."))
+		return "contains '..'";
+	if (s[0] == '.')
+		return "starts with '.'";
+	return NULL;
+}
+
+const char *
+agent_id_check(const char *s)
+{
+	const char *p = s, *dot, *r;
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return "empty";
+	if (n > AG_ID_MAX)
+		return "longer than 255 characters";
+	for (;;) {
+		dot = strchr(p, '.');
+		if (!dot) {
+			if ((r = check_chars(p, strlen(p), 0)))
+				return r;
+			return NULL;
+		}
+		if (dot == p)
+			return dot == s ? "starts with '.'" :
+			    "has an empty component ('..' or a trailing '.')";
+		if ((r = check_chars(p, (size_t)(dot - p), 0)))
+			return r;
+		p = dot + 1;
+		if (!*p)
+			return "ends with '.'";
+	}
+}
+
+void
+agent_id_parent(const char *id, char *buf)
+{
+	const char *dot = strrchr(id, '.');
+	size_t n = dot ? (size_t)(dot - id) : 0;
+
+	if (n > AG_ID_MAX)
+		n = AG_ID_MAX;
+	memcpy(buf, id, n);
+	buf[n] = '\0';
+}
+
+int
+agent_id_is_descendant(const char *id, const char *anc)
+{
+	size_t n = strlen(anc);
+
+	return n > 0 && strncmp(id, anc, n) == 0 && id[n] == '.' && id[n + 1];
+}
+
+int
+duration_parse(const char *s, int64_t *ms)
+{
+	int64_t whole = 0, frac = 0, fscale = 1, mult;
+	const char *p = s;
+	int digits = 0;
+
+	if (!s || !*s)
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (whole > (INT64_MAX - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (fscale < 1000000000) {
+				frac = frac * 10 + (*p - '0');
+				fscale *= 10;
+			}
+			p++;
+			digits++;
+		}
+	}
+	if (!digits)
+		return -1;
+	if (!strcmp(p, "") || !strcmp(p, "s"))
+		mult = 1000;
+	else if (!strcmp(p, "ms"))
+		mult = 1;
+	else if (!strcmp(p, "m"))
+		mult = 60 * 1000;
+	else if (!strcmp(p, "h"))
+		mult = 3600 * 1000;
+	else if (!strcmp(p, "d"))
+		mult = 86400 * 1000;
+	else
+		return -1;
+	if (whole > INT64_MAX / mult / 2)
+		return -1;
+	*ms = whole * mult + frac * mult / fscale;
+	return 0;
+}
+
+void
+duration_format(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (ms < 60 * 1000)
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else if (ms < 3600 * 1000LL)
+		snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000),
+		    (long long)(ms / 1000 % 60));
+	else if (ms < 86400 * 1000LL)
+		snprintf(buf, len, "%lldh%02lldm", (long long)(ms / 3600000),
+		    (long long)(ms / 60000 % 60));
+	else
+		snprintf(buf, len, "%lldd%02lldh", (long long)(ms / 86400000),
+		    (long long)(ms / 3600000 % 24));
+}

@@ -1,0 +1,34 @@
+/*
+ * proc.h - process identity.  A pid alone names nothing for long: pids
+ * are reused.  A process is named by its pid, its start time in clock
+ * ticks since boot (field 22 of /proc/PID/stat) and the boot id, and no
+ * signal is sent before all three are proven to match, with a pidfd
+ * pinning the process between the proof and the signal.
+ */
+#ifndef AG_PROC_H
+#define AG_PROC_H
+
+#include <sys/types.h>
+
+struct proc_id {
+	pid_t pid;
+	unsigned long long start;       /* ticks since boot */
+	char boot[40];                  /* /proc/sys/kernel/random/boot_id */
+};
+
+/* Fill id for a live pid.  Returns 0, or -1 (ESRCH when it is gone). */
+int proc_identify(pid_t pid, struct proc_id *id);
+/* "START BOOTID" text, as stored in an agent's pidstart file. */
+void proc_id_format(const struct proc_id *id, char *buf, size_t cap);
+int proc_id_parse(pid_t pid, const char *text, struct proc_id *id);
+/* 1 if the process named by id is alive (not a zombie reaped and reused),
+ * 0 if it is gone or its pid now names another process, -1 on error. */
+int proc_alive(const struct proc_id *id);
+/*
+ * Send sig to the process group led by id->pid, after proving that the
+ * leader is still the process named by id.  Returns 0 when sent, 1 when
+ * the process is gone or was reused (nothing is sent), -1 on error.
+ */
+int proc_kill_group(const struct proc_id *id, int sig);
+
+#endif

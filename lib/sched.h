@@ -1,0 +1,44 @@
+/*
+ * sched.h - queues (-q NAME --slots N) and dependencies (--after ID).
+ *
+ * State, all under .project/:
+ *   queued/SEQ-ID          one empty file per queued agent; SEQ (19
+ *                          digits, ns since the epoch) gives FIFO order
+ *   queued/.lock           the scheduler lock
+ *   queues/NAME/slots      how many of the queue may run at once (1)
+ *   queues/NAME/running/ID one file per started, unfinished member
+ *
+ * A pass (under the lock) walks queued/ oldest first: an agent whose
+ * --after agents all completed, and whose queue has a free slot, starts;
+ * one with a dependency that ended otherwise ends failed, with the reason
+ * in result.json.  A pass runs when a queued agent is spawned, when an
+ * agent that could free a slot or satisfy a dependency ends, and from the
+ * watchdog.  A kill -9 anywhere leaves at worst a stale running/ entry,
+ * which a pass drops when it sees that agent final.
+ */
+#ifndef AG_SCHED_H
+#define AG_SCHED_H
+
+#include "project.h"
+
+struct sched_self {
+	const char *id;         /* the agent whose start the caller awaits */
+	int started;            /* set when the pass started it */
+	int exec_errno;         /* its exec errno, 0 when it ran */
+	int monitor;            /* its monitor pid (a child of the caller) */
+};
+
+/* Take the scheduler lock; returns the fd holding it, or -1. */
+int sched_lock(struct project *p);
+/* Add a queued agent (the caller holds the lock). */
+int sched_enqueue(struct project *p, const char *id);
+/* Set a queue's slots (the caller holds the lock). */
+int sched_set_slots(struct project *p, const char *queue, long slots);
+/* One pass; the caller holds the lock.  self may be NULL.  Returns the
+ * number of agents started or failed, or -1 when the pass could not run. */
+int sched_pass(struct project *p, struct sched_self *self);
+/* A monitor's last step: free the agent's slot and run a pass when
+ * anything may be waiting. */
+void sched_after_end(struct project *p, const char *id, const char *queue);
+
+#endif
