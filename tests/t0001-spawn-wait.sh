@@ -1,0 +1,96 @@
+# ag-spawn starts a detached agent and leaves exact state; ag-wait reports it.
+. "$(dirname "$0")/lib.sh"
+
+id=$(ag-spawn -n hello -d "say hello" -- sh -c 'echo hi; echo "[PROGRESS] 1/2 files"; echo "[RESULT] {\"files\":2}"')
+is "ag-spawn prints the id" "$id" hello
+out=$(ag-wait hello)
+is "ag-wait prints ID STATUS EXIT" "$out" "hello completed 0"
+a=.project/agents/hello
+is "status file is one word" "$(cat $a/status)" completed
+is "exit file" "$(cat $a/exit)" 0
+is "role defaults to workagent" "$(cat $a/role)" workagent
+is "cmd: one argument per line" "$(cat $a/cmd)" "sh
+-c
+echo hi; echo \"[PROGRESS] 1/2 files\"; echo \"[RESULT] {\\\"files\\\":2}\""
+like "started is RFC 3339 UTC with ms" "$(cat $a/started)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
+like "ended is RFC 3339 UTC with ms" "$(cat $a/ended)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$'
+like "output.log opens with [START]" "$(sed -n 1p $a/output.log)" '^\[START\] [0-9T:.-]+Z$'
+is "then Task: the description" "$(sed -n 2p $a/output.log)" "Task: say hello"
+is "then the command's own output" "$(sed -n 3p $a/output.log)" "hi"
+like "and closes with [COMPLETE]" "$(tail -n 1 $a/output.log)" '^\[COMPLETE\] [0-9T:.-]+Z$'
+r=$a/result.json
+is "result.json: agent_id" "$(jq -r .agent_id $r)" hello
+is "result.json: status" "$(jq -r .status $r)" completed
+is "result.json: command array" "$(jq -c .command $r)" '["sh","-c","echo hi; echo \"[PROGRESS] 1/2 files\"; echo \"[RESULT] {\\\"files\\\":2}\""]'
+is "result.json: metrics from [RESULT]" "$(jq -c .output.metrics $r)" '{"files":2}'
+is "result.json: last lines in logs" "$(jq -r '.output.logs[0]' $r)" hi
+is "result.json: exit_code" "$(jq .exit_code $r)" 0
+is "result.json: billing" "$(jq -c .billing $r)" '{"tokens_used":0,"estimated_cost":0,"role":"workagent"}'
+is "result.json: times match the files" "$(jq -r .start_time,.end_time $r | tr '\n' ' ')" "$(cat $a/started) $(cat $a/ended) "
+check "result.json: duration_ms is ended-started" test "$(jq '.duration_ms >= 0 and .parent == null and .session == null' $r)" = true
+check "no pid file lies: pid names a number" grep -Eq '^[0-9]+$' $a/pid
+
+# Exit codes of ag-wait.
+ag-spawn -n bad -- sh -c 'echo "error: it broke" >&2; exit 3' >/dev/null
+expect_exit 1 "ag-wait exits 1 when an agent failed" ag-wait bad
+is "failed agent: STATUS EXIT" "$(ag-wait bad)" "bad failed 3"
+like "output.log closes with [FAILED] ... exit=3" "$(tail -n 1 .project/agents/bad/output.log)" '^\[FAILED\] .* exit=3$'
+is "stderr lines that look like errors are kept" "$(jq -r '.output.errors[0]' .project/agents/bad/result.json)" "error: it broke"
+expect_exit 1 "one failure among several makes it 1" ag-wait hello bad
+is "lines in argument order" "$(ag-wait bad hello | cut -d' ' -f1 | tr '\n' ' ')" "bad hello "
+
+ag-spawn -n slow -- sleep 30 >/dev/null
+expect_exit 124 "-t 0 checks without waiting" ag-wait -t 0 slow
+is "a timed-out wait prints the running agent with exit -" "$(ag-wait -t 0 slow)" "slow running -"
+expect_exit 124 "-t 200ms times out" ag-wait -t 200ms slow hello
+expect_exit 0 "--any returns when the first one is done" ag-wait --any slow hello
+is "--any prints only the finished ones" "$(ag-wait --any slow hello)" "hello completed 0"
+expect_exit 1 "--any with a failed one first" ag-wait --any bad slow
+is "--quiet prints nothing" "$(ag-wait --quiet hello)" ""
+is "--json prints result.json on one line" "$(ag-wait --json hello | jq -r .agent_id)" hello
+is "--json, one line per agent" "$(ag-wait --json hello bad | wc -l | tr -d ' ')" 2
+expect_exit 2 "unknown id is exit 2" ag-wait hello nosuch
+expect_exit 2 "no agents named is exit 2" ag-wait
+expect_exit 2 "--all with ids is exit 2" ag-wait --all hello
+kill -TERM "-$(cat .project/agents/slow/pid)"
+expect_exit 1 "an agent killed by a signal fails" ag-wait slow
+is "and its exit is 128+N" "$(cat .project/agents/slow/exit)" 143
+
+# Environment and ids.
+ag-spawn -n env -r reviewer -e FOO=bar -e AG_X=1 -- sh -c 'env | grep -E "^(AG_|FOO)" | sort' >/dev/null
+ag-wait env >/dev/null
+out=$(grep -E '^(AG_(AGENT_ID|PROJECT|ROLE|PARENT_ID|SESSION|X)|FOO)=' .project/agents/env/output.log | tr '\n' ' ')
+is "the agent's environment" "$out" "AG_AGENT_ID=env AG_PROJECT=$T/.project AG_ROLE=reviewer AG_X=1 FOO=bar "
+is "role file" "$(cat .project/agents/env/role)" reviewer
+
+gen=$(ag-spawn -- true)
+like "without -n a short unique id" "$gen" '^[a-z][a-z0-9]{5}$'
+check "the generated agent exists" test -d ".project/agents/$gen"
+
+# A tree: the parent comes from --parent or from AG_AGENT_ID.
+ag-spawn -n deploy -- sh -c 'ag-spawn -n tests -- sh -c "ag-spawn -n unit -- true; echo parent=\$AG_PARENT_ID"' >/dev/null
+ag-wait deploy >/dev/null
+ag-wait --children deploy >/dev/null
+check "child id is PARENT.NAME" test -d .project/agents/deploy.tests
+check "grandchild id is PARENT.PARENT.NAME" test -d .project/agents/deploy.tests.unit
+is "parent file" "$(cat .project/agents/deploy.tests.unit/parent)" deploy.tests
+is "AG_PARENT_ID inside the child" "$(grep ^parent= .project/agents/deploy.tests/output.log)" "parent=deploy"
+is "result.json parent" "$(jq -r .parent .project/agents/deploy.tests/result.json)" deploy
+is "--parent names the parent" "$(ag-spawn -n p2 --parent deploy -- true)" deploy.p2
+is "--no-parent ignores AG_AGENT_ID" "$(AG_AGENT_ID=deploy ag-spawn -n top --no-parent -- true)" top
+expect_exit 2 "an unknown --parent is exit 2" ag-spawn -n x --parent nosuch -- true
+expect_exit 2 "an unknown AG_AGENT_ID parent is exit 2" env AG_AGENT_ID=ghost ag-spawn -n y -- true
+ag-wait --all >/dev/null
+is "ag-wait --children waits for the whole subtree" "$(ag-wait --children deploy | cut -d' ' -f1 | tr '\n' ' ')" "deploy.p2 deploy.tests deploy.tests.unit "
+
+# A long multi-line argument survives exactly (claude -p "a prompt ...").
+ag-spawn -n multi -- printf '%s|' "line one
+line two" "" "x" >/dev/null
+ag-wait multi >/dev/null
+is "argv with newlines and empty args, exactly" "$(jq -c .command .project/agents/multi/result.json)" '["printf","%s|","line one\nline two","","x"]'
+is "cmd shows the newline as \\n" "$(sed -n 3p .project/agents/multi/cmd)" 'line one\nline two'
+
+# The command line, not the description, when there is none.
+is "Task: the command line" "$(sed -n 2p .project/agents/hello/output.log)" "Task: say hello"
+is "Task: without -d" "$(sed -n 2p .project/agents/env/output.log | cut -c1-13)" "Task: sh -c e"
+done_testing

@@ -1,0 +1,45 @@
+# Bad input gets one clear line, exit 2, and changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+ag-spawn -n base -- true >/dev/null
+ag-wait base >/dev/null
+before=$(agent_count)
+long=$(printf 'x%.0s' $(seq 65))
+
+for n in 'a/b' '..' 'has space' "$(printf 'ctl\001x')" '' "$long" '-lead' 'a.b'; do
+	expect_exit 2 "bad name '$(printf %s "$n" | tr -d '\001')' is refused" ag-spawn -n "$n" -- true
+	lines=$(wc -l <"$T/.err" | tr -d ' ')
+	is "  with one line on stderr" "$lines" 1
+done
+like "the message names the bad value" "$(ag-spawn -n 'a/b' -- true 2>&1)" "^ag-spawn: bad name 'a/b': contains '/'$"
+expect_exit 2 "bad role" ag-spawn -r 'x y' -- true
+expect_exit 2 "duplicate id" ag-spawn -n base -- true
+like "duplicate message" "$(ag-spawn -n base -- true 2>&1)" "already in use"
+for d in 5x -1 '' 10q 1.2.3 ms; do
+	expect_exit 2 "bad duration '$d'" ag-spawn -t "$d" -- true
+done
+expect_exit 2 "missing command" ag-spawn -n nocmd
+expect_exit 2 "missing command after --" ag-spawn -n nocmd --
+expect_exit 2 "--slots 0" ag-spawn -q q --slots 0 -- true
+expect_exit 2 "--slots without -q" ag-spawn --slots 2 -- true
+expect_exit 2 "--after an unknown agent" ag-spawn --after nosuch -- true
+expect_exit 2 "--after a bad id" ag-spawn --after 'a//b' -- true
+expect_exit 2 "-e without =" ag-spawn -e FOO -- true
+expect_exit 2 "unknown option" ag-spawn --bogus -- true
+expect_exit 2 "-s before sessions exist" ag-spawn -s release -- true
+expect_exit 2 "--isolate before git isolation exists" ag-spawn --isolate -- true
+expect_exit 2 "ag-wait: unknown id" ag-wait nosuch
+expect_exit 2 "ag-wait: bad id" ag-wait '../x'
+expect_exit 2 "ag-wait: bad timeout" ag-wait -t 5x base
+expect_exit 2 "ag-ps: stray operand" ag-ps foo
+expect_exit 2 "ag: bad command name" ag '../x'
+is "nothing was created" "$(agent_count)" "$before"
+check "no half-made directories" no_temp_dirs
+
+# Read-only commands with no project at all.
+E=$(mktemp -d "${TMPDIR:-/tmp}/ag-empty.XXXXXX") && cd "$E" || exit 1
+expect_exit 2 "ag-ps with no project" ag-ps
+expect_exit 2 "ag-wait with no project" ag-wait --all
+check "and they created nothing" test ! -e .project
+cd "$T" && rm -rf "$E"
+done_testing
