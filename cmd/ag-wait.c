@@ -145,7 +145,7 @@ refresh(struct member *m)
 	}
 	m->st = agent_status_at(fd);
 	if (m->st == ST_RUNNING && m->pidfd < 0) {
-		switch (agent_check_lost(fd, m->id, &pid)) {
+		switch (agent_check_lost(&proj, fd, m->id, &pid)) {
 		case 1:
 			m->st = agent_status_at(fd);
 			break;

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "logscan.h"
 #include "proc.h"
+#include "sched.h"
 #include <sys/file.h>
 
 static const char *const status_names[] = {
@@ -450,8 +451,10 @@ agent_proc_id(int dirfd, struct proc_id *proc)
 }
 
 int
-agent_check_lost(int dirfd, const char *id, struct proc_id *proc)
+agent_check_lost(struct project *p, int dirfd, const char *id,
+    struct proc_id *proc)
 {
+	char queue[AG_NAME_MAX + 2];
 	struct agent_end e;
 	int lockfd, r;
 
@@ -476,5 +479,10 @@ agent_check_lost(int dirfd, const char *id, struct proc_id *proc)
 	e.reason = "monitor and process gone; exit status unknown";
 	r = agent_finish(dirfd, id, &e);
 	close(lockfd);
-	return r < 0 ? -1 : 1;
+	if (r < 0)
+		return -1;
+	if (read_line_at(dirfd, "queue", queue, sizeof queue) < 0)
+		queue[0] = '\0';
+	sched_after_end(p, id, queue);
+	return 1;
 }

@@ -88,10 +88,12 @@ int agent_finish(int dirfd, const char *id, const struct agent_end *e);
  * reboot): returns 0 when there is nothing to do (the monitor holds the
  * lock, or the agent is not running), 1 when the agent was recorded lost
  * just now (monitor and process both gone), 2 when the monitor is gone but
- * the agent's process still lives (*proc names it), -1 on error.
+ * the agent's process still lives (*proc names it), -1 on error.  Once
+ * lost, its queue slot is freed and a scheduler pass runs.
  */
 struct proc_id;
-int agent_check_lost(int dirfd, const char *id, struct proc_id *proc);
+int agent_check_lost(struct project *p, int dirfd, const char *id,
+    struct proc_id *proc);
 /* Read the pid and pidstart files into *proc; 0 or -1. */
 int agent_proc_id(int dirfd, struct proc_id *proc);
 

@@ -1,0 +1,55 @@
+# Real races: many spawns at once, one name claimed by many, a waiter that
+# is already waiting when the agent ends.
+. "$(dirname "$0")/lib.sh"
+
+# 40 concurrent spawns.
+for i in $(seq 40); do
+	ag-spawn -n r$i -- sh -c 'echo "[RESULT] {\"n\":1}"' >"$T/id.$i" 2>&1 &
+done
+wait
+ids=$(cat "$T"/id.* | sort -u | wc -l | tr -d ' ')
+is "40 concurrent spawns print 40 distinct ids" "$ids" 40
+check "all 40 finish completed" ag-wait $(seq -f 'r%g' 40)
+is "40 agent directories" "$(ls .project/agents | grep -c '^r')" 40
+check "no half-made directories" no_temp_dirs
+is "every result.json parses" "$(cat .project/agents/r*/result.json | jq -s 'map(.output.metrics.n) | add')" 40
+
+# 40 concurrent spawns without names: ids never collide.
+for i in $(seq 40); do ag-spawn -- true >"$T/gen.$i" 2>&1 & done
+wait
+is "40 generated ids, all distinct" "$(cat "$T"/gen.* | sort -u | grep -c .)" 40
+
+# 20 concurrent spawns of one name: exactly one wins, the rest get exit 2.
+for i in $(seq 20); do
+	( ag-spawn -n same -- sh -c "echo winner $i" >/dev/null 2>&1; echo $? >"$T/same.$i" ) &
+done
+wait
+is "one name, 20 racers: one exit 0" "$(cat "$T"/same.* | grep -c '^0$')" 1
+is "  and 19 exit 2" "$(cat "$T"/same.* | grep -c '^2$')" 19
+ag-wait same >/dev/null
+is "  and the one agent ran once" "$(grep -c '^winner' .project/agents/same/output.log)" 1
+check "  leaving no debris" no_temp_dirs
+
+# A waiter subscribed before the end is woken by it.
+ag-spawn -n gate -- sh -c 'while [ ! -e go ]; do sleep 0.05; done' >/dev/null
+ag-wait gate >"$T/w.out" &
+wpid=$!
+sleep 0.3
+check "the waiter is still waiting" kill -0 $wpid
+touch go
+wait $wpid
+is "and returns with the end" "$(cat "$T/w.out")" "gate completed 0"
+
+# Many waiters on one agent, and one waiter on many agents.
+ag-spawn -n fan -- sleep 0.5 >/dev/null
+for i in $(seq 10); do ag-wait fan >"$T/fan.$i" & done
+wait
+is "10 waiters all see the end" "$(cat "$T"/fan.* | sort -u)" "fan completed 0"
+for i in $(seq 10); do ag-spawn -n many$i -- sleep 0.$i >/dev/null; done
+check "one waiter, 10 agents ending at different times" ag-wait $(seq -f 'many%g' 10)
+
+# --all picks up agents that appear while it waits.
+ag-spawn -n first -- sh -c 'sleep 0.3; ag-spawn -n late --no-parent -- sleep 0.5' >/dev/null
+ag-wait --all >/dev/null
+is "ag-wait --all waited for an agent spawned meanwhile" "$(st late)" completed
+done_testing

@@ -1,0 +1,64 @@
+# An agent outlives whatever spawned it; a kill -9 of its monitor leaves
+# state that is readable and consistent, and the end is then known as lost.
+. "$(dirname "$0")/lib.sh"
+
+# Spawned from a process group that is then killed outright.
+setsid sh -c 'echo $$ >pgid; ag-spawn -n orphaned -- sh -c "sleep 1; echo survived" >/dev/null; sleep 30' &
+sleep 0.5
+pg=$(cat pgid)
+kill -KILL "-$pg"
+sleep 0.1
+is "the spawning group is gone" "$(kill -0 "$pg" 2>/dev/null && echo alive || echo gone)" gone
+is "the agent still runs" "$(st orphaned)" running
+ag-wait orphaned >/dev/null
+is "and completes" "$(st orphaned)" completed
+is "its output is there" "$(grep -x survived .project/agents/orphaned/output.log)" survived
+
+# Its own session and process group, with stdin from /dev/null.
+ag-spawn -n ids -- sh -c 'ps -o sid=,pgid= -p $$; echo pid=$$; readlink /proc/self/fd/0' >/dev/null
+ag-wait ids >/dev/null
+set -- $(sed -n 3p .project/agents/ids/output.log)
+is "own session: sid = pgid = pid" "$1 $2" "$(cat .project/agents/ids/pid) $(cat .project/agents/ids/pid)"
+is "stdin is /dev/null" "$(sed -n 5p .project/agents/ids/output.log)" /dev/null
+
+# $(ag-spawn ...) returns at once: the agent does not hold our stdout.
+start=$(date +%s)
+id=$(ag-spawn -n holder -- sleep 5)
+end=$(date +%s)
+check "command substitution does not wait for the agent" test $((end - start)) -lt 3
+kill -TERM "-$(cat .project/agents/holder/pid)"
+ag-wait holder >/dev/null
+
+# kill -9 of the monitor in mid-run.
+ag-spawn -n victim -- sh -c 'sleep 0.8; echo done' >/dev/null
+mon=$(cat .project/agents/victim/monitor)
+kill -KILL "$mon"
+sleep 0.1
+is "status still reads running" "$(st victim)" running
+check "every file is still whole (no temp files)" test -z "$(ls -A .project/agents/victim | grep '^\.')"
+check "pid names the live agent" kill -0 "$(cat .project/agents/victim/pid)"
+check "the lock is free: nothing stale to clean" flock -n .project/agents/victim/lock true
+check "ag-ps still reads it" sh -c 'ag-ps --all | grep -q "victim.*running"'
+expect_exit 1 "ag-wait sees the agent end and reports it lost" ag-wait victim
+is "  status lost" "$(st victim)" lost
+like "  with a [LOST] line" "$(tail -n 1 .project/agents/victim/output.log)" '^\[LOST\] '
+is "  the agent itself did finish" "$(grep -c '^done$' .project/agents/victim/output.log)" 1
+is "  result.json says lost, exit unknown" "$(jq -r '.status + " " + (.exit_code|tostring)' .project/agents/victim/result.json)" "lost null"
+
+# kill -9 of both the monitor and the agent.
+ag-spawn -n both -- sleep 30 >/dev/null
+kill -KILL "$(cat .project/agents/both/monitor)" "-$(cat .project/agents/both/pid)"
+sleep 0.1
+is "ag-wait on a dead agent with a dead monitor: lost" "$(ag-wait both)" "both lost -"
+
+# kill -9 of the monitor of a queued agent's predecessor: the queue is
+# still readable, and recording the loss frees the slot.
+ag-spawn -n qa -q crashq -- sleep 0.3 >/dev/null
+ag-spawn -n qb -q crashq -- true >/dev/null
+kill -KILL "$(cat .project/agents/qa/monitor)"
+is "a queued agent stays queued, readable" "$(st qb)" queued
+ag-wait qa >/dev/null
+is "the predecessor is lost" "$(st qa)" lost
+ag-wait qb >/dev/null
+is "and recording it lost freed its slot: the next one ran" "$(st qb)" completed
+done_testing

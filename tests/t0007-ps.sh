@@ -1,0 +1,51 @@
+# ag-ps: the table, its filters, --tree and --json.
+. "$(dirname "$0")/lib.sh"
+
+ag-spawn -n build -r supervisor -- sh -c 'echo "[PROGRESS] 1/3 compile"; echo "[PROGRESS] 2/3 link"; sleep 30' >/dev/null
+ag-spawn -n build.step --parent build -- true >/dev/null 2>&1 || true
+ag-spawn -n lint -- sh -c 'exit 1' >/dev/null
+ag-spawn -n lint-b -- true >/dev/null
+ag-spawn -n hold -q serial -- sleep 30 >/dev/null
+ag-spawn -n waiting -q serial -- true >/dev/null
+ag-wait lint lint-b build.build.step >/dev/null 2>&1
+ag-wait lint lint-b >/dev/null
+sleep 0.1
+
+out=$(ag-ps)
+is "header names the columns (tab-separated off a terminal)" "$(echo "$out" | head -n 1)" "$(printf 'ID\tROLE\tSTATUS\tELAPSED\tCOST\tPROGRESS')"
+row=$(echo "$out" | awk -F'\t' '$1=="build"')
+is "a row: id, role, status" "$(echo "$row" | cut -f1-3)" "$(printf 'build\tsupervisor\trunning')"
+is "progress is the last [PROGRESS] line" "$(echo "$row" | cut -f6)" "2/3 link"
+like "elapsed is a duration" "$(echo "$row" | cut -f4)" '^[0-9.]+(ms|s)$'
+is "cost" "$(echo "$row" | cut -f5)" '$0.00'
+is "queued agents show queued" "$(echo "$out" | awk -F'\t' '$1=="waiting"{print $3}')" queued
+is "recently ended agents are shown by default" "$(echo "$out" | awk -F'\t' '$1=="lint"{print $3}')" failed
+run=$(ag-ps --running | cut -f1 | tail -n +2 | sort | tr '\n' ' ')
+is "--running: only queued and running" "$run" "build hold waiting "
+# An agent that ended long ago: hidden by default, shown by --all.
+ag-spawn -n old -- true >/dev/null
+ag-wait old >/dev/null
+echo 2020-01-01T00:00:00.000Z >.project/agents/old/ended
+is "by default an agent that ended over an hour ago is hidden" "$(ag-ps | grep -c '^old')" 0
+is "--all shows it" "$(ag-ps --all | grep -c '^old')" 1
+
+tree=$(ag-spawn -n p -- sh -c 'ag-spawn -n c -- sh -c "ag-spawn -n g -- true"' >/dev/null; ag-wait p >/dev/null; ag-wait --children p >/dev/null; ag-spawn -n p-x -- true >/dev/null; ag-wait p-x >/dev/null; ag-ps --all --tree | cut -f1 | grep -E '^ *p')
+is "--tree puts children right under their parent, indented" "$tree" "p
+  p.c
+    p.c.g
+p-x"
+
+j=$(ag-ps --json | jq -c 'select(.id=="build") | {id,role,status,progress,parent,cost}')
+is "--json: one object per agent" "$j" '{"id":"build","role":"supervisor","status":"running","progress":"2/3 link","parent":null,"cost":0}'
+is "--json: every line parses" "$(ag-ps --all --json | jq -s length)" "$(ls .project/agents | wc -l | tr -d ' ')"
+is "--json: the parent" "$(ag-ps --all --json | jq -r 'select(.id=="p.c.g") | .parent')" p.c
+is "--json: exit code of a failed agent" "$(ag-ps --all --json | jq -r 'select(.id=="lint") | .exit_code')" 1
+expect_exit 2 "--all with --running" ag-ps --all --running
+
+# A terminal gets aligned columns (script(1) gives us a tty).
+if command -v script >/dev/null; then
+	tty=$(script -qc 'ag-ps --running' /dev/null | tr -d '\r')
+	like "on a terminal: space-aligned header" "$(echo "$tty" | head -n 1)" '^ID +ROLE +STATUS +ELAPSED +COST +PROGRESS$'
+	is "on a terminal: no tabs" "$(echo "$tty" | grep -c "$(printf '\t')")" 0
+fi
+done_testing

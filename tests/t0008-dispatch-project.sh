@@ -1,0 +1,56 @@
+# ag dispatches to ag-NAME; .project is found where SPEC 2 says.
+. "$(dirname "$0")/lib.sh"
+
+is "ag spawn runs ag-spawn" "$(ag spawn -n via -- true)" via
+is "ag wait runs ag-wait, with its exit code" "$(ag wait via; echo $?)" "via completed 0
+0"
+like "ag --version" "$(ag --version)" '^ag [0-9]+\.[0-9]+\.[0-9]+$'
+h=$(ag help)
+for c in spawn wait ps; do
+	like "ag help lists $c" "$h" "^  $c$"
+done
+expect_exit 2 "an unknown command is exit 2" ag no-such-thing
+like "  saying so" "$(cat "$T/.err")" "unknown command 'no-such-thing'"
+expect_exit 2 "no command is exit 2" ag
+
+mkdir -p .project/plugins bin2
+printf '#!/bin/sh\necho "plugin hello $*"\n' >.project/plugins/ag-hello
+chmod +x .project/plugins/ag-hello
+is "a plugin in .project/plugins" "$(ag hello a b)" "plugin hello a b"
+printf '#!/bin/sh\necho "path hello"\n' >bin2/ag-hello
+printf '#!/bin/sh\necho "path only"\n' >bin2/ag-other
+chmod +x bin2/ag-hello bin2/ag-other
+is "plugins come before PATH" "$(PATH="$T/bin2:$PATH" ag hello)" "plugin hello "
+is "PATH is searched last" "$(PATH="$T/bin2:$PATH" ag other)" "path only"
+printf '#!/bin/sh\necho "fake spawn"\n' >bin2/ag-spawn
+chmod +x bin2/ag-spawn
+is "beside the ag binary comes before PATH" "$(PATH="$T/bin2:$PATH" ag spawn -n beside -- true)" beside
+like "ag help lists plugins" "$(ag help)" '^  hello$'
+is "ag help spawn shows the command's usage" "$(ag help spawn | head -c 15)" "usage: ag-spawn"
+
+# Discovery: the nearest .project in a parent.
+mkdir -p sub/deeper
+is "from a subdirectory, the parent's .project" "$(cd sub/deeper && ag-spawn -n fromsub -- true)" fromsub
+check "  is where it went" test -d .project/agents/fromsub
+check "  and no new .project was made" test ! -e sub/deeper/.project
+
+# AG_PROJECT names the directory itself.
+mkdir -p elsewhere
+AG_PROJECT="$T/elsewhere/.project" ag-spawn -n there -- true >/dev/null
+check "AG_PROJECT: the agent went there" test -d elsewhere/.project/agents/there
+is "AG_PROJECT: readers use it too" "$(AG_PROJECT="$T/elsewhere/.project" ag-wait there)" "there completed 0"
+expect_exit 2 "AG_PROJECT naming nothing: readers exit 2" env AG_PROJECT="$T/nothing/.project" ag-ps
+
+# A new .project goes to the top of the git work tree.
+G=$(mktemp -d "${TMPDIR:-/tmp}/ag-git.XXXXXX")
+mkdir -p "$G/repo/src/deep"
+git -C "$G/repo" init -q
+(cd "$G/repo/src/deep" && ag-spawn -n ingit -- true >/dev/null)
+check "a new .project at the top of the git work tree" test -d "$G/repo/.project/agents/ingit"
+check "  not in the current directory" test ! -e "$G/repo/src/deep/.project"
+mkdir -p "$G/plain/dir"
+(cd "$G/plain/dir" && ag-spawn -n nogit -- true >/dev/null)
+check "outside git: in the current directory" test -d "$G/plain/dir/.project/agents/nogit"
+(cd "$G/plain/dir" && ag-wait nogit >/dev/null; cd "$G/repo" && ag-wait ingit >/dev/null)
+rm -rf "$G"
+done_testing
