@@ -7,12 +7,15 @@
 
 static int unit_n, unit_failed;
 
+/* cond is evaluated exactly once: it may have side effects. */
 #define OK(cond, ...) do { \
+	int unit_ok_ = !!(cond); \
 	unit_n++; \
-	if (cond) { printf("ok %d - ", unit_n); } \
+	if (unit_ok_) { printf("ok %d - ", unit_n); } \
 	else { unit_failed++; printf("not ok %d - ", unit_n); } \
 	printf(__VA_ARGS__); printf("\n"); \
-	if (!(cond)) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+	if (!unit_ok_) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+	fflush(stdout); \
 } while (0)
 
 #define IS(a, b, ...) OK(strcmp((a), (b)) == 0, __VA_ARGS__)

@@ -1,0 +1,78 @@
+# bash completion for ag, ag-spawn, ag-wait and ag-ps.
+
+_ag_project() {
+	if [ -n "${AG_PROJECT:-}" ]; then printf '%s\n' "$AG_PROJECT"; return; fi
+	local d=$PWD
+	while :; do
+		[ -d "$d/.project" ] && { printf '%s\n' "$d/.project"; return; }
+		[ -z "$d" ] || [ "$d" = / ] && return
+		d=${d%/*}
+	done
+}
+
+_ag_ids() {
+	local p
+	p=$(_ag_project)
+	[ -n "$p" ] && [ -d "$p/agents" ] && command ls "$p/agents" 2>/dev/null
+}
+
+_ag_queues() {
+	local p
+	p=$(_ag_project)
+	[ -n "$p" ] && [ -d "$p/queues" ] && command ls "$p/queues" 2>/dev/null
+}
+
+_ag_spawn() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [ "${COMP_WORDS[i]}" = -- ]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+			return
+		fi
+	done
+	case $prev in
+	-r|--role) COMPREPLY=($(compgen -W "orchestrator supervisor workagent" -- "$cur")); return ;;
+	--parent|--after) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
+	-q|--queue) COMPREPLY=($(compgen -W "$(_ag_queues)" -- "$cur")); return ;;
+	-n|--name|-s|--session|-t|--timeout|--grace|--slots|-d|--description|-e|--env) return ;;
+	esac
+	COMPREPLY=($(compgen -W "-n -r -s -t --grace -q --slots --after --parent
+	    --no-parent -d -e --help --" -- "$cur"))
+}
+
+_ag_wait() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in
+	-t|--timeout|-s|--session) return ;;
+	--children) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
+	esac
+	COMPREPLY=($(compgen -W "-t --any --json --quiet -s --children --all
+	    --help $(_ag_ids)" -- "$cur"))
+}
+
+_ag_ps() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in -s|--session) return ;; esac
+	COMPREPLY=($(compgen -W "--all --running -s --tree --json --help" -- "$cur"))
+}
+
+_ag() {
+	local cur=${COMP_WORDS[COMP_CWORD]} cmds
+	if [ "$COMP_CWORD" = 1 ]; then
+		cmds=$(ag help 2>/dev/null | sed -n 's/^  //p')
+		COMPREPLY=($(compgen -W "$cmds help --version" -- "$cur"))
+		return
+	fi
+	case ${COMP_WORDS[1]} in
+	spawn|wait|ps)
+		local f=_ag_${COMP_WORDS[1]}
+		COMP_WORDS=("ag-${COMP_WORDS[1]}" "${COMP_WORDS[@]:2}")
+		COMP_CWORD=$((COMP_CWORD - 1))
+		$f ;;
+	esac
+}
+
+complete -F _ag ag
+complete -F _ag_spawn ag-spawn
+complete -F _ag_wait ag-wait
+complete -F _ag_ps ag-ps

@@ -1,0 +1,211 @@
+/* Unit tests: atomic files, locked appends under a real race, locks,
+ * process identity. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "json.h"
+#include "logscan.h"
+#include "proc.h"
+#include "unit.h"
+
+static int
+count_dot_files(int dirfd)
+{
+	int fd = dup(dirfd), n = 0;
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") &&
+		    strcmp(de->d_name, ".."))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int
+main(void)
+{
+	char tmpl[] = "/tmp/ag-unit.XXXXXX", buf[256], big[100000];
+	int d, i, lines, bad, fd, st;
+	struct proc_id me, other;
+	struct log_summary sum;
+	size_t len;
+	char *all;
+	pid_t kids[10], p;
+
+	if (!mkdtemp(tmpl))
+		return 1;
+	d = open(tmpl, O_RDONLY | O_DIRECTORY);
+
+	OK(atomic_puts_at(d, "status", "running", 0) == 0, "atomic write");
+	OK(read_line_at(d, "status", buf, sizeof buf) == 0 && !strcmp(buf, "running"),
+	    "read it back");
+	OK(atomic_puts_at(d, "status", "completed", AF_FSYNC) == 0 &&
+	    read_line_at(d, "status", buf, sizeof buf) == 0 &&
+	    !strcmp(buf, "completed"), "atomic replace with fsync");
+	OK(count_dot_files(d) == 0, "no temp files left");
+	OK(create_puts_at(d, "status", "x") < 0 && errno == EEXIST,
+	    "create refuses to overwrite");
+	OK(atomic_write_at(-1, "x", "a", 1, 0) < 0, "a bad dirfd fails cleanly");
+	OK(read_line_at(d, "missing", buf, sizeof buf) < 0 && errno == ENOENT,
+	    "missing file is ENOENT");
+
+	/* A reader racing a writer sees old or new, never a mix. */
+	memset(big, 'a', sizeof big);
+	atomic_write_at(d, "big", big, sizeof big, 0);
+	if ((p = fork()) == 0) {
+		for (i = 0; i < 300; i++) {
+			memset(big, i % 2 ? 'b' : 'a', sizeof big);
+			atomic_write_at(d, "big", big, sizeof big, 0);
+		}
+		_exit(0);
+	}
+	bad = 0;
+	for (i = 0; i < 300; i++) {
+		all = read_all_at(d, "big", &len);
+		if (!all || len != sizeof big || memchr(all, all[0] == 'a' ? 'b' : 'a',
+		    len))
+			bad++;
+		free(all);
+	}
+	waitpid(p, &st, 0);
+	OK(bad == 0, "300 reads during 300 replaces: never torn (%d bad)", bad);
+
+	/* 10 writers x 200 appends, concurrently: 2000 whole lines. */
+	for (i = 0; i < 10; i++) {
+		if ((kids[i] = fork()) == 0) {
+			int k;
+
+			for (k = 0; k < 200; k++) {
+				char line[200];
+				int n = snprintf(line, sizeof line,
+				    "{\"writer\":%d,\"seq\":%d,\"pad\":\"%080d\"}\n", i, k, 0);
+
+				if (append_locked_at(d, "log.jsonl", line, (size_t)n, 0) < 0)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	bad = 0;
+	for (i = 0; i < 10; i++) {
+		waitpid(kids[i], &st, 0);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	}
+	OK(bad == 0, "10 concurrent appenders all succeeded");
+	all = read_all_at(d, "log.jsonl", &len);
+	lines = 0;
+	bad = 0;
+	{
+		char *line = all, *nl;
+
+		while (all && (nl = strchr(line, '\n'))) {
+			jv v = jv_parse_sized(line, (int)(nl - line));
+
+			if (!jv_is_valid(v))
+				bad++;
+			jv_free(v);
+			lines++;
+			line = nl + 1;
+		}
+	}
+	free(all);
+	OK(lines == 2000 && bad == 0, "2000 whole JSON lines, none torn (%d lines, %d bad)",
+	    lines, bad);
+	OK(append_locked_at(d, "log.jsonl", "no newline", 10, 0) < 0 && errno == EINVAL,
+	    "a line without newline is refused");
+
+	/* Locks. */
+	fd = lock_at(d, "lock", LOCK_EX);
+	OK(fd >= 0 && lock_is_held_at(d, "lock") == 1, "a held lock is seen held");
+	OK(lock_at(d, "lock", LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK,
+	    "a second locker is refused");
+	close(fd);
+	OK(lock_is_held_at(d, "lock") == 0, "closing releases");
+	{
+		int hs[2];
+		char c;
+
+		if (pipe(hs) < 0)
+			return 1;
+		if ((p = fork()) == 0) {
+			lock_at(d, "lock", LOCK_EX);
+			if (write(hs[1], "l", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		close(hs[1]);
+		OK(read(hs[0], &c, 1) == 1 && lock_is_held_at(d, "lock") == 1,
+		    "a child's lock is seen held");
+		close(hs[0]);
+	}
+	kill(p, SIGKILL);
+	waitpid(p, &st, 0);
+	OK(lock_is_held_at(d, "lock") == 0, "kill -9 of the holder frees it");
+
+	/* Process identity. */
+	OK(proc_identify(getpid(), &me) == 0, "identify ourselves");
+	OK(proc_alive(&me) == 1, "we are alive");
+	other = me;
+	other.start++;
+	OK(proc_alive(&other) == 0, "same pid, other start time: not us");
+	OK(proc_kill_group(&other, 0) == 1, "and never signalled");
+	snprintf(other.boot, sizeof other.boot, "another-boot");
+	other.start = me.start;
+	OK(proc_alive(&other) == 0, "same pid and start, other boot: not us");
+	proc_id_format(&me, buf, sizeof buf);
+	OK(proc_id_parse(me.pid, buf, &other) == 0 && other.start == me.start &&
+	    !strcmp(other.boot, me.boot), "format/parse round trip");
+	if ((p = fork()) == 0)
+		_exit(0);
+	proc_identify(p, &other);
+	waitpid(p, &st, 0);
+	OK(proc_alive(&other) == 0, "a reaped child is gone");
+	OK(proc_kill_group(&other, SIGTERM) == 1, "and is not signalled");
+
+	/* Log scanning. */
+	atomic_puts_at(d, "output.log",
+	    "[START] 2026-11-21T14:23:00.123Z\nTask: x\nhello\n"
+	    "[PROGRESS] 1/5\nError: disk on fire\n[PROGRESS] 2/5 files\n"
+	    "{\"type\":\"result\",\"total_cost_usd\":0.5,\"usage\":{}}\n"
+	    "[RESULT] {\"ok\":true}\n[COMPLETE] 2026-11-21T14:23:01.000Z", 0);
+	log_scan(d, &sum);
+	OK(jv_array_length(jv_copy(sum.logs)) == 6, "frame lines are not logs");
+	OK(jv_array_length(jv_copy(sum.errors)) == 1, "one error line");
+	{
+		jv ok = jv_object_get(jv_copy(sum.metrics), jv_string("ok"));
+
+		OK(jv_get_kind(ok) == JV_KIND_TRUE, "[RESULT] object");
+		jv_free(ok);
+	}
+	OK(jv_get_kind(sum.claude) == JV_KIND_OBJECT, "Claude result found");
+	jv_free(sum.logs);
+	jv_free(sum.errors);
+	jv_free(sum.metrics);
+	jv_free(sum.claude);
+	log_last_progress(d, buf, sizeof buf);
+	IS(buf, "2/5 files", "last progress");
+	atomic_puts_at(d, "output.log", "[RESULT] not json", 0);
+	log_scan(d, &sum);
+	OK(jv_array_length(jv_copy(sum.errors)) == 1, "a bad [RESULT] is reported as an error");
+	jv_free(sum.logs);
+	jv_free(sum.errors);
+	jv_free(sum.metrics);
+	jv_free(sum.claude);
+
+	close(d);
+	rm_rf_at(AT_FDCWD, tmpl);
+	OK(access(tmpl, F_OK) < 0, "rm -rf");
+	return DONE();
+}

@@ -1,0 +1,97 @@
+/* Unit tests: names, ids, tags, durations, timestamps. */
+#include <stdlib.h>
+
+#include "clock.h"
+#include "names.h"
+#include "unit.h"
+
+int
+main(void)
+{
+	char buf[300], par[AG_ID_MAX + 1];
+	int64_t ms;
+	int i;
+
+	OK(name_check("deploy") == NULL, "plain name");
+	OK(name_check("a_B-9") == NULL, "letters digits _ -");
+	OK(name_check("") != NULL, "empty refused");
+	OK(name_check("-x") != NULL, "leading - refused");
+	OK(name_check("a/b") != NULL, "slash refused");
+	OK(name_check("..") != NULL, ".. refused");
+	OK(name_check("a b") != NULL, "space refused");
+	OK(name_check("a\nb") != NULL, "control refused");
+	OK(name_check("a.b") != NULL, "dot refused in a name");
+	OK(name_check("caf\xc3\xa9") != NULL, "non-ASCII refused");
+	for (i = 0; i < 64; i++)
+		buf[i] = 'x';
+	buf[64] = '\0';
+	OK(name_check(buf) == NULL, "64 characters allowed");
+	buf[64] = 'x';
+	buf[65] = '\0';
+	OK(name_check(buf) != NULL, "65 refused");
+
+	OK(agent_id_check("deploy.tests.unit") == NULL, "dotted id");
+	OK(agent_id_check("a..b") != NULL, "empty component refused");
+	OK(agent_id_check(".a") != NULL, "leading dot refused");
+	OK(agent_id_check("a.") != NULL, "trailing dot refused");
+	OK(agent_id_check("a.-b") != NULL, "component starting with - refused");
+	OK(tag_check("feature:auth") == NULL, "tag with :");
+	OK(tag_check("phase.two") == NULL, "tag with .");
+	OK(tag_check("a..b") != NULL, "tag with .. refused");
+	OK(tag_check("a/b") != NULL, "tag with / refused");
+
+	agent_id_parent("a.b.c", par);
+	IS(par, "a.b", "parent of a.b.c");
+	agent_id_parent("a", par);
+	IS(par, "", "top-level has no parent");
+	OK(agent_id_is_descendant("a.b.c", "a"), "a.b.c under a");
+	OK(!agent_id_is_descendant("ab.c", "a"), "ab.c not under a");
+	OK(!agent_id_is_descendant("a", "a"), "a not under itself");
+
+	OK(duration_parse("250ms", &ms) == 0 && ms == 250, "250ms");
+	OK(duration_parse("90s", &ms) == 0 && ms == 90000, "90s");
+	OK(duration_parse("10m", &ms) == 0 && ms == 600000, "10m");
+	OK(duration_parse("2h", &ms) == 0 && ms == 7200000, "2h");
+	OK(duration_parse("7d", &ms) == 0 && ms == 604800000, "7d");
+	OK(duration_parse("45", &ms) == 0 && ms == 45000, "bare seconds");
+	OK(duration_parse("1.5s", &ms) == 0 && ms == 1500, "fraction");
+	OK(duration_parse("0", &ms) == 0 && ms == 0, "zero");
+	OK(duration_parse("5x", &ms) < 0, "bad unit");
+	OK(duration_parse("-1", &ms) < 0, "negative");
+	OK(duration_parse("", &ms) < 0, "empty");
+	OK(duration_parse("s", &ms) < 0, "unit only");
+	OK(duration_parse("99999999999999999999", &ms) < 0, "overflow");
+	OK(duration_parse("1 s", &ms) < 0, "inner space");
+
+	duration_format(850, buf, sizeof buf);
+	IS(buf, "850ms", "format ms");
+	duration_format(12345, buf, sizeof buf);
+	IS(buf, "12.3s", "format s");
+	duration_format(245000, buf, sizeof buf);
+	IS(buf, "4m05s", "format m");
+	duration_format(7800000, buf, sizeof buf);
+	IS(buf, "2h10m", "format h");
+
+	ts_format(1795271400123LL, buf);
+	IS(buf, "2026-11-21T14:30:00.123Z", "format timestamp");
+	OK(ts_parse("2026-11-21T14:30:00.123Z", &ms) == 0 && ms == 1795271400123LL,
+	    "parse what we write");
+	OK(ts_parse("2026-11-21T15:30:00.123+01:00", &ms) == 0 &&
+	    ms == 1795271400123LL, "parse an offset");
+	OK(ts_parse("2026-11-21", &ms) == 0 && ms == 1795219200000LL, "parse a date");
+	OK(ts_parse("2024-02-29", &ms) == 0, "leap day");
+	OK(ts_parse("2026-02-29", &ms) < 0, "not a leap year");
+	OK(ts_parse("2026-13-01", &ms) < 0, "month 13");
+	OK(ts_parse("2026-11-21T25:00:00Z", &ms) < 0, "hour 25");
+	OK(ts_parse("2026-11-21T14:30:00", &ms) < 0, "no zone");
+	OK(ts_parse("yesterday", &ms) < 0, "words");
+	for (i = 0; i < 1000; i++) {
+		int64_t t = (int64_t)rand() * 1000 + rand() % 1000, back;
+
+		ts_format(t, buf);
+		if (ts_parse(buf, &back) < 0 || back != t)
+			break;
+	}
+	OK(i == 1000, "format/parse round trip, 1000 random times");
+	return DONE();
+}
