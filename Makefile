@@ -18,7 +18,10 @@ CC      ?= cc
 CSTD     = -std=c11 -D_GNU_SOURCE
 # snprintf truncates on purpose (bounded buffers): its truncation warning
 # would only flag the bound doing its job.
-WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),clang)
+WARN    += -Wno-format-truncation
+endif
 OPT     ?= -O2 -g
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -29,7 +32,7 @@ else
 BUILD   ?= build
 SANFLAGS =
 endif
-CPPFLAGS += -Ilib -DAG_VERSION='"$(VERSION)"'
+CPPFLAGS += -iquote lib -DAG_VERSION='"$(VERSION)"'
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS) -Wl,-O1 -Wl,--as-needed
 # libjq ships no pkg-config file.
@@ -46,6 +49,7 @@ UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.[157])
 
 .PHONY: all check install uninstall demo bench clean deps lint
+.SECONDARY:
 all: deps $(BINS) $(UNITS)
 
 # Missing -dev packages: install them as root, else say exactly what to run.
@@ -84,7 +88,7 @@ $(BUILD)/cmd/%.o: cmd/%.c lib/*.h | deps
 
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libag.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(JQ_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JQ_LIBS) -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libag.a tests/unit/unit.h
 	@mkdir -p $(@D)

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@ usage(void)
 
 struct row {
 	char *id;
+	int keep;                       /* passes the filters */
 	char role[AG_NAME_MAX + 1];
 	enum agent_status st;
 	int64_t started, ended;         /* -1 when unknown */
@@ -98,6 +101,60 @@ elapsed(const struct row *r, int64_t now)
 	return now - r->started;
 }
 
+/* What the workers share: the rows to fill and the filters. */
+static struct {
+	struct project *p;
+	struct row *rows;
+	size_t n;
+	atomic_size_t next;
+	int all, running, json;
+	const char *session;
+	int64_t now;
+} work;
+
+static void
+fill_row(struct row *w)
+{
+	char buf[64];
+	int afd;
+
+	afd = openat(work.p->agents, w->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (afd < 0)
+		return;         /* removed meanwhile */
+	w->st = agent_status_at(afd);
+	w->ended = status_is_final(w->st) ? read_ts(afd, "ended") : -1;
+	if (!work.all && status_is_final(w->st) && (work.running ||
+	    w->ended < 0 || work.now - w->ended > RECENT_MS))
+		goto out;
+	if (work.session && (read_line_at(afd, "session", buf, sizeof buf) < 0 ||
+	    strcmp(buf, work.session)))
+		goto out;
+	if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
+		snprintf(w->role, sizeof w->role, "-");
+	w->started = read_ts(afd, "started");
+	w->exit_code = -1;
+	if (work.json && status_is_final(w->st) &&
+	    read_line_at(afd, "exit", buf, sizeof buf) == 0)
+		w->exit_code = atoi(buf);
+	if (read_line_at(afd, "cost", buf, sizeof buf) == 0)
+		w->cost = strtod(buf, NULL);
+	log_last_progress(afd, w->progress, sizeof w->progress);
+	w->keep = 1;
+out:
+	close(afd);
+}
+
+static void *
+worker(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&work.next, 1)) < work.n)
+		fill_row(&work.rows[i]);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -147,56 +204,56 @@ main(int argc, char **argv)
 	now = clock_wall_ms();
 
 	if (p.agents >= 0) {
+		pthread_t th[8];
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int nth, t;
+		size_t k;
+
 		if ((fd = dup(p.agents)) < 0 || !(d = fdopendir(fd)))
 			ag_die(AG_EXIT_FAIL, "cannot read %s/agents", p.path);
 		while ((de = readdir(d))) {
-			struct row *w;
-			char buf[64];
-			int afd;
-
 			if (de->d_name[0] == '.')
 				continue;
-			afd = openat(p.agents, de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_CLOEXEC);
-			if (afd < 0)
-				continue;       /* removed meanwhile */
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
 				if (!(rows = realloc(rows, cap * sizeof *rows)))
 					ag_die(AG_EXIT_FAIL, "out of memory");
 			}
-			w = &rows[n];
-			memset(w, 0, sizeof *w);
-			w->st = agent_status_at(afd);
-			w->ended = status_is_final(w->st) ?
-			    read_ts(afd, "ended") : -1;
-			if (!all && status_is_final(w->st) &&
-			    (running || w->ended < 0 || now - w->ended > RECENT_MS))
-				goto skip;
-			if (session) {
-				if (read_line_at(afd, "session", buf,
-				    sizeof buf) < 0 || strcmp(buf, session))
-					goto skip;
-			}
-			if (!(w->id = strdup(de->d_name)))
+			memset(&rows[n], 0, sizeof rows[n]);
+			if (!(rows[n].id = strdup(de->d_name)))
 				ag_die(AG_EXIT_FAIL, "out of memory");
-			if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
-				snprintf(w->role, sizeof w->role, "-");
-			w->started = read_ts(afd, "started");
-			w->exit_code = -1;
-			if (status_is_final(w->st) &&
-			    read_line_at(afd, "exit", buf, sizeof buf) == 0)
-				w->exit_code = atoi(buf);
-			if (read_line_at(afd, "cost", buf, sizeof buf) == 0)
-				w->cost = strtod(buf, NULL);
-			log_last_progress(afd, w->progress, sizeof w->progress);
-			for (r = w->id; *r; r++)
-				w->depth += *r == '.';
+			for (r = rows[n].id; *r; r++)
+				rows[n].depth += *r == '.';
 			n++;
-skip:
-			close(afd);
 		}
 		closedir(d);
+		/* Thousands of small reads: spread them over the cores. */
+		work.p = &p;
+		work.rows = rows;
+		work.n = n;
+		work.all = all;
+		work.running = running;
+		work.json = json;
+		work.session = session;
+		work.now = now;
+		atomic_init(&work.next, 0);
+		nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
+		if (n < 256)
+			nth = 1;
+		for (t = 1; t < nth; t++)
+			if (pthread_create(&th[t], NULL, worker, NULL) != 0)
+				break;
+		worker(NULL);
+		while (--t >= 1)
+			pthread_join(th[t], NULL);
+		/* Keep the rows that passed the filters. */
+		for (i = k = 0; i < n; i++) {
+			if (rows[i].keep)
+				rows[k++] = rows[i];
+			else
+				free(rows[i].id);
+		}
+		n = k;
 	}
 	qsort(rows, n, sizeof *rows, tree ? cmp_tree : cmp_start);
 

@@ -3,13 +3,14 @@
  *
  *   ag-spawn [-n NAME] [-r ROLE] [-t TIMEOUT] [--grace DUR] -- COMMAND [ARG...]
  *
- * Prints the agent id and returns once the command has been exec'd; the
- * agent runs detached under its monitor (see lib/launch.h) and outlives
- * the shell.  A command that cannot be executed is reported here, 127 or
- * 126, and recorded as failed.  With -q or --after the agent is queued
- * and started by the scheduler (lib/sched.h).  The agent's directory is
- * built under a hidden temporary name and renamed into place once, with
- * RENAME_NOREPLACE: that rename is also what makes a duplicate id fail.
+ * Builds the agent's directory under a hidden temporary name, renames it
+ * into place once with RENAME_NOREPLACE (which is also what refuses a
+ * duplicate id), forks the monitor and returns: the agent runs detached
+ * under its monitor (lib/launch.h) and outlives the shell.  The command is
+ * looked up on the agent's PATH first, as execvp would: one that cannot
+ * be executed is recorded failed and reported here, 127 or 126, and
+ * nothing is started.  With -q or --after the agent is queued and started
+ * by the scheduler (lib/sched.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +150,7 @@ make_temp_dir(struct project *p, char *name, size_t cap)
 	return fd;
 }
 
+/* Undo a half-made agent: nothing runs yet, so only its directory. */
 static _Noreturn void
 fail_temp(struct project *p, const char *tmp, const char *what)
 {
@@ -165,6 +167,55 @@ publish(struct project *p, const char *tmp, const char *id)
 	return renameat2(p->agents, tmp, p->agents, id, RENAME_NOREPLACE);
 }
 
+/* The rename failed: a duplicate id (exit 2), or a system error (125). */
+static void
+publish_failed(struct project *p, const char *tmp, int dirfd, const char *id,
+    int generated)
+{
+	int e = errno;
+
+	rm_rf_at(p->agents, tmp);
+	close(dirfd);
+	if (e == EEXIST || e == ENOTEMPTY) {
+		if (generated)
+			return;         /* the caller retries with a new id */
+		ag_diex(AG_EXIT_USAGE, "agent id '%s' is already in use", id);
+	}
+	errno = e;
+	ag_die(AG_EXIT_FAIL, "cannot publish agent %s", id);
+}
+
+/* A command that cannot be executed: the agent is recorded failed with
+ * 127 or 126, as a shell would report it, and nothing is started. */
+static int
+record_exec_failure(int dirfd, struct agent_spec *s, int e)
+{
+	struct agent_end end;
+	char ts[AG_TS_LEN], *msg;
+	int n, fd, r;
+
+	ts_format(s->started_ms, ts);
+	if (create_puts_at(dirfd, "started", ts) < 0 ||
+	    agent_write_header(dirfd, s) < 0)
+		return -1;
+	n = asprintf(&msg, "%s: cannot execute %s: %s\n", ag_prog, s->argv[0],
+	    strerror(e));
+	if (n < 0)
+		return -1;
+	fd = openat(dirfd, "output.log", O_WRONLY | O_APPEND | O_CLOEXEC);
+	r = fd < 0 ? -1 : write_all(fd, msg, (size_t)n);
+	free(msg);
+	if (fd >= 0 && close(fd) < 0)
+		r = -1;
+	if (r < 0)
+		return -1;
+	memset(&end, 0, sizeof end);
+	end.status = ST_FAILED;
+	end.exit_code = exec_errno_code(e);
+	end.ended_ms = clock_wall_ms();
+	return agent_finish(dirfd, s->id, &end);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -174,7 +225,7 @@ main(int argc, char **argv)
 	char **after = NULL, tmp[32], parent_env[AG_ID_MAX + 1];
 	const char *name = NULL, *parent = NULL, *r, *slots_arg = NULL;
 	int c, no_parent = 0, generated = 0, nafter = 0, queued, dirfd, lockfd;
-	int isolate = 0, k;
+	int isolate = 0, k, exec_err;
 	long slots = 0;
 	char **ep, *cwd;
 
@@ -391,99 +442,81 @@ again:
 	env_set(&env, "AG_SESSION", s.session[0] ? s.session : NULL);
 	s.envp = env.v;
 
+	exec_err = command_resolve(s.argv[0], s.envp, &s.exec_path);
+	if (exec_err == ENOMEM)
+		ag_die(AG_EXIT_FAIL, "out of memory");
 	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);
+	if ((lockfd = lock_at(dirfd, "lock", LOCK_EX)) < 0)
+		fail_temp(&p, tmp, "cannot lock the agent");
 	s.started_ms = clock_wall_ms();
-	if (agent_spec_create(dirfd, &s, queued) < 0)
+	if (agent_spec_create(dirfd, &s, queued && !exec_err) < 0)
 		fail_temp(&p, tmp, "cannot write the agent's files");
+	if (exec_err) {
+		/* It cannot run: record it failed, start nothing. */
+		if (record_exec_failure(dirfd, &s, exec_err) < 0)
+			fail_temp(&p, tmp, "cannot write the agent's files");
+		close(lockfd);
+		if (publish(&p, tmp, s.id) < 0) {
+			publish_failed(&p, tmp, dirfd, s.id, generated);
+			goto again;
+		}
+		printf("%s\n", s.id);
+		fflush(stdout);
+		errno = exec_err;
+		ag_warn("cannot execute %s", s.argv[0]);
+		ag_exit(exec_errno_code(exec_err));
+	}
 	if (!queued) {
 		char ts[AG_TS_LEN];
 
 		ts_format(s.started_ms, ts);
 		if (create_puts_at(dirfd, "status", "running") < 0 ||
 		    create_puts_at(dirfd, "started", ts) < 0 ||
-		    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0)
+		    agent_write_header(dirfd, &s) < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
-	} else if (create_puts_at(dirfd, "status", "queued") < 0) {
-		fail_temp(&p, tmp, "cannot write the agent's files");
-	}
-	if ((lockfd = lock_at(dirfd, "lock", LOCK_EX)) < 0)
-		fail_temp(&p, tmp, "cannot lock the agent");
-
-	if (!queued) {
-		struct launch l;
-		int e;
-
-		if (agent_launch(&p, dirfd, lockfd, &s, LAUNCH_TEMP, &l) < 0)
-			fail_temp(&p, tmp, "cannot start the agent");
-		close(lockfd);
+		/* Published before anything runs: a duplicate starts nothing. */
 		if (publish(&p, tmp, s.id) < 0) {
-			e = errno;
-			agent_abort(&l);
-			rm_rf_at(p.agents, tmp);
-			close(dirfd);
-			if (e == EEXIST || e == ENOTEMPTY) {
-				if (generated)
-					goto again;
-				ag_diex(AG_EXIT_USAGE, "agent id '%s' is already "
-				    "in use", s.id);
-			}
-			errno = e;
-			ag_die(AG_EXIT_FAIL, "cannot publish agent %s", s.id);
+			close(lockfd);
+			publish_failed(&p, tmp, dirfd, s.id, generated);
+			goto again;
 		}
-		e = agent_release(&l);
+		if (agent_start(&p, dirfd, lockfd, &s) < 0) {
+			struct agent_end e = { ST_FAILED, -1, clock_wall_ms(),
+			    "could not be started" };
+			int err = errno;
+
+			agent_finish(dirfd, s.id, &e);
+			errno = err;
+			ag_die(AG_EXIT_FAIL, "cannot start agent %s", s.id);
+		}
+		close(lockfd);
 		printf("%s\n", s.id);
-		if (e > 0) {
-			agent_wait_monitor(&l);
-			errno = e;
-			fflush(stdout);
-			ag_warn("cannot execute %s", s.argv[0]);
-			ag_exit(exec_errno_code(e));
-		}
-		if (e < 0)
-			ag_die(AG_EXIT_FAIL, "lost contact with agent %s", s.id);
 		ag_exit(0);
-	} else {
-		struct sched_self self = { s.id, 0, 0, -1 };
+	}
+	if (create_puts_at(dirfd, "status", "queued") < 0)
+		fail_temp(&p, tmp, "cannot write the agent's files");
+	{
 		int slock;
 
 		close(lockfd);  /* the scheduler takes it when it starts us */
 		if ((slock = sched_lock(&p)) < 0)
 			fail_temp(&p, tmp, "cannot lock the queue");
 		if (publish(&p, tmp, s.id) < 0) {
-			int e = errno;
-
-			rm_rf_at(p.agents, tmp);
 			close(slock);
-			close(dirfd);
-			if (e == EEXIST || e == ENOTEMPTY) {
-				if (generated)
-					goto again;
-				ag_diex(AG_EXIT_USAGE, "agent id '%s' is already "
-				    "in use", s.id);
-			}
-			errno = e;
-			ag_die(AG_EXIT_FAIL, "cannot publish agent %s", s.id);
+			publish_failed(&p, tmp, dirfd, s.id, generated);
+			goto again;
 		}
 		if (sched_enqueue(&p, s.id) < 0)
 			ag_die(AG_EXIT_FAIL, "cannot queue agent %s", s.id);
 		if (slots && sched_set_slots(&p, s.queue, slots) < 0)
 			ag_die(AG_EXIT_FAIL, "cannot set the slots of queue %s",
 			    s.queue);
-		if (sched_pass(&p, &self) < 0)
+		if (sched_pass(&p) < 0)
 			ag_warn("queue pass failed; ag-watchdog will retry");
 		close(slock);
 		printf("%s\n", s.id);
-		if (self.started && self.exec_errno) {
-			struct launch l = { .monitor = self.monitor };
-
-			agent_wait_monitor(&l);
-			errno = self.exec_errno;
-			fflush(stdout);
-			ag_warn("cannot execute %s", s.argv[0]);
-			ag_exit(exec_errno_code(self.exec_errno));
-		}
 		ag_exit(0);
 	}
 }

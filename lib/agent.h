@@ -34,6 +34,7 @@ struct agent_spec {
 	char queue[AG_NAME_MAX + 1];    /* "" when none */
 	char *description;              /* NULL when none */
 	char **argv;                    /* NULL-terminated */
+	char *exec_path;                /* argv[0] resolved on PATH, or NULL */
 	char **envp;                    /* the agent's whole environment */
 	char *cwd;
 	int64_t timeout_ms;             /* 0: none */

@@ -189,6 +189,10 @@ read_small_at(int dirfd, const char *name, char *buf, size_t cap)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/* A short read of a regular file is its end: skip the read
+		 * that would return 0 (ag-ps reads tens of thousands). */
+		if (n + 1 < cap)
+			break;
 	}
 	close(fd);
 	buf[n] = '\0';

@@ -14,11 +14,65 @@
 #include "err.h"
 #include "file.h"
 #include "launch.h"
+#include "proc.h"
 #include "sched.h"
 
 #define HEARTBEAT_DEFAULT_MS (30 * 1000)
 
 extern char **environ;
+
+int
+command_resolve(const char *cmd, char **envp, char **out)
+{
+	const char *path = NULL, *p, *colon;
+	size_t clen = strlen(cmd);
+	struct stat st;
+	int seen_eacces = 0, i;
+	char *cand;
+
+	*out = NULL;
+	if (!*cmd)
+		return ENOENT;
+	if (strchr(cmd, '/')) {
+		if (stat(cmd, &st) < 0)
+			return errno;
+		if (!S_ISREG(st.st_mode) || access(cmd, X_OK) < 0)
+			return EACCES;
+		return 0;
+	}
+	for (i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = colon + 1) {
+		size_t dlen;
+
+		colon = strchr(p, ':');
+		dlen = colon ? (size_t)(colon - p) : strlen(p);
+		if (!(cand = malloc(dlen + clen + 3)))
+			return ENOMEM;
+		if (dlen == 0) {
+			cand[0] = '.';
+			dlen = 1;
+		} else {
+			memcpy(cand, p, dlen);
+		}
+		cand[dlen] = '/';
+		memcpy(cand + dlen + 1, cmd, clen + 1);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0) {
+				*out = cand;
+				return 0;
+			}
+			seen_eacces = 1;
+		}
+		free(cand);
+		if (!colon)
+			break;
+	}
+	return seen_eacces ? EACCES : ENOENT;
+}
 
 int
 exec_errno_code(int e)
@@ -45,11 +99,19 @@ reset_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-/* A: the agent process, between fork and exec. */
-static _Noreturn void
-agent_child(const struct agent_spec *s, int ready_w, int go_r)
+static int
+open_log(int dirfd)
 {
-	int keep[2] = { ready_w, go_r }, e;
+	return openat(dirfd, "output.log", O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0644);
+}
+
+/* A: the agent process, between fork and exec.  It sets up its own
+ * stdio (it waits for go anyway) so that M can fork it at once. */
+static _Noreturn void
+agent_child(int dirfd, const struct agent_spec *s, int go_r)
+{
+	int keep[1] = { go_r }, e, fd;
 	ssize_t n;
 	char c = 0;
 
@@ -58,12 +120,22 @@ agent_child(const struct agent_spec *s, int ready_w, int go_r)
 		goto fail_errno;
 	}
 	reset_signals();
-	close_fds_except(keep, 2);
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    dup2(fd, 0) < 0) {
+		e = errno;
+		goto fail_errno;
+	}
+	if ((fd = open_log(dirfd)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		e = errno;
+		goto fail_errno;
+	}
+	close_fds_except(keep, 1);
 	do
 		n = read(go_r, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1 || c != 'g') {
-		/* Whoever started us died before publishing the agent. */
+		/* The monitor died before recording our pid: never run
+		 * untracked. */
 		fprintf(stderr, "%s: start of agent %s was abandoned\n",
 		    ag_prog, s->id);
 		_exit(AG_EXIT_FAIL);
@@ -76,39 +148,35 @@ agent_child(const struct agent_spec *s, int ready_w, int go_r)
 		goto fail_errno;
 	}
 	environ = s->envp;
-	execvp(s->argv[0], s->argv);
+	execvp(s->exec_path ? s->exec_path : s->argv[0], s->argv);
 	e = errno;
 	fprintf(stderr, "%s: cannot execute %s: %s\n", ag_prog, s->argv[0],
 	    strerror(e));
 fail_errno:
-	if (write(ready_w, &e, sizeof e) < 0) {
-		/* the starter is gone; the exit code still tells */
-	}
 	_exit(exec_errno_code(e));
 }
 
-static int
-open_log(int dirfd)
-{
-	return openat(dirfd, "output.log", O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0644);
-}
-
-static void
-write_header(const struct agent_spec *s)
+int
+agent_write_header(int dirfd, const struct agent_spec *s)
 {
 	char ts[AG_TS_LEN], *task = agent_task_text(s), *line;
-	int n;
+	int n, fd, r = -1, e;
 
 	ts_format(s->started_ms, ts);
 	n = asprintf(&line, "[START] %s\nTask: %s\n", ts, task ? task : "");
-	if (n > 0) {
-		if (write_all(1, line, (size_t)n) < 0) {
-			/* output.log unwritable: the end record will say so */
-		}
-		free(line);
-	}
 	free(task);
+	if (n < 0)
+		return -1;
+	if ((fd = open_log(dirfd)) >= 0) {
+		r = write_all(fd, line, (size_t)n);
+		e = errno;
+		if (close(fd) < 0 && r == 0)
+			r = -1;
+		else
+			errno = e;
+	}
+	free(line);
+	return r;
 }
 
 static int64_t
@@ -122,58 +190,94 @@ heartbeat_interval(void)
 	return HEARTBEAT_DEFAULT_MS;
 }
 
-/* M: the monitor.  Never returns. */
+/* M records an agent that never got to run. */
+static _Noreturn void
+monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
+    const char *what, int e)
+{
+	struct agent_end end;
+	char reason[256];
+
+	snprintf(reason, sizeof reason, "%s: %s", what, strerror(e));
+	memset(&end, 0, sizeof end);
+	end.status = ST_FAILED;
+	end.exit_code = -1;
+	end.ended_ms = clock_wall_ms();
+	end.reason = reason;
+	if (agent_finish(dirfd, s->id, &end) < 0)
+		ag_warn("cannot record the end of agent %s", s->id);
+	sched_after_end(p, s->id, s->queue);
+	_exit(AG_EXIT_FAIL);
+}
+
+/*
+ * M: the monitor.  Never returns.  It forks A, which waits before exec on
+ * a pipe M holds; records A's pid and start time; then lets A run.  If M
+ * dies first, A reads EOF and exits without running the command.
+ */
 static _Noreturn void
 monitor_main(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int ready_w, int go_r, int go_w)
+    const struct agent_spec *s)
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every;
-	int keep[6], logfd, devnull, timed_out = 0, code;
+	int keep[4], go[2], devnull, logfd, timed_out = 0, code, e;
 	struct agent_end end;
-	char reason[512];
+	char reason[512], buf[96];
+	struct proc_id id;
 	siginfo_t si;
 	sigset_t chld;
 	pid_t a;
 
-	close(go_w);
 	setsid();
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
-
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	logfd = open_log(dirfd);
-	if (devnull < 0 || logfd < 0)
-		a = -(pid_t)errno;
+	if (pipe2(go, O_CLOEXEC) < 0)
+		monitor_give_up(p, dirfd, s, "cannot make a pipe", errno);
+	a = fork();
+	if (a == 0) {
+		close(go[1]);
+		agent_child(dirfd, s, go[0]);
+	}
+	e = errno;
+	close(go[0]);
+	if (a < 0)
+		monitor_give_up(p, dirfd, s, "cannot fork", e);
+	/* A is our unreaped child, blocked: its pid is surely its own. */
+	snprintf(buf, sizeof buf, "%d", (int)a);
+	if (proc_identify(a, &id) == 0 && atomic_puts_at(dirfd, "pid", buf, 0) == 0)
+		proc_id_format(&id, buf, sizeof buf);
 	else
-		a = 0;
-	if (devnull >= 0)
+		buf[0] = '\0';
+	if (!buf[0] || atomic_puts_at(dirfd, "pidstart", buf, 0) < 0) {
+		e = errno;
+		kill(a, SIGKILL);
+		while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+			;
+		monitor_give_up(p, dirfd, s, "cannot record the agent's pid", e);
+	}
+	if (write_all(go[1], "g", 1) < 0) {
+		/* A saw EOF and exits; its exit is recorded below */
+	}
+	close(go[1]);
+
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
 		dup2(devnull, 0);
-	if (logfd >= 0) {
+	if ((logfd = open_log(dirfd)) >= 0) {
 		dup2(logfd, 1);
 		dup2(logfd, 2);
 	}
 	keep[0] = dirfd;
 	keep[1] = lockfd;
-	keep[2] = ready_w;
-	keep[3] = go_r;
-	keep[4] = p->fd;
-	keep[5] = p->agents;
-	close_fds_except(keep, 6);
-	if (a == 0) {
-		write_header(s);
-		a = fork();
-		if (a == 0)
-			agent_child(s, ready_w, go_r);
-		if (a < 0)
-			a = -(pid_t)errno;
-	}
-	close(go_r);
-	if (write_all(ready_w, &a, sizeof a) < 0 || a < 0)
-		_exit(AG_EXIT_FAIL);
-	close(ready_w);
+	keep[2] = p->fd;
+	keep[3] = p->agents;
+	close_fds_except(keep, 4);
+	snprintf(buf, sizeof buf, "%d", (int)getpid());
+	if (atomic_puts_at(dirfd, "monitor", buf, 0) < 0 ||
+	    touch_at(dirfd, "heartbeat") < 0)
+		ag_warn("cannot write the monitor's files");
 
 	hb_every = heartbeat_interval();
 	now = clock_mono_ms();
@@ -247,145 +351,15 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	_exit(0);
 }
 
-static int
-put_file(int dirfd, const char *name, const char *text, int temp)
+pid_t
+agent_start(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s)
 {
-	return temp ? create_puts_at(dirfd, name, text) :
-	    atomic_puts_at(dirfd, name, text, 0);
-}
+	pid_t m;
 
-int
-agent_launch(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int flags, struct launch *l)
-{
-	int ready[2], go[2], temp = flags & LAUNCH_TEMP, e;
-	char buf[96], ts[AG_TS_LEN];
-	struct proc_id id;
-	ssize_t n;
-	pid_t m, a;
-
-	l->monitor = l->agent = -1;
-	l->go_fd = l->ready_fd = -1;
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		return -1;
-	if (pipe2(go, O_CLOEXEC) < 0) {
-		e = errno;
-		close(ready[0]);
-		close(ready[1]);
-		errno = e;
-		return -1;
-	}
 	fflush(NULL);
 	m = fork();
-	if (m < 0) {
-		e = errno;
-		close(ready[0]);
-		close(ready[1]);
-		close(go[0]);
-		close(go[1]);
-		errno = e;
-		return -1;
-	}
-	if (m == 0) {
-		close(ready[0]);
-		monitor_main(p, dirfd, lockfd, s, ready[1], go[0], go[1]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	l->monitor = m;
-	l->go_fd = go[1];
-	l->ready_fd = ready[0];
-	do
-		n = read(l->ready_fd, &a, sizeof a);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof a || a <= 0) {
-		e = n == (ssize_t)sizeof a ? -(int)a : EPIPE;
-		agent_abort(l);
-		errno = e;
-		return -1;
-	}
-	l->agent = a;
-	if (proc_identify(a, &id) < 0)
-		goto fail;
-	snprintf(buf, sizeof buf, "%d", (int)a);
-	if (put_file(dirfd, "pid", buf, temp) < 0)
-		goto fail;
-	proc_id_format(&id, buf, sizeof buf);
-	if (put_file(dirfd, "pidstart", buf, temp) < 0)
-		goto fail;
-	snprintf(buf, sizeof buf, "%d", (int)m);
-	if (put_file(dirfd, "monitor", buf, temp) < 0)
-		goto fail;
-	if (!temp) {
-		ts_format(s->started_ms, ts);
-		if (atomic_puts_at(dirfd, "started", ts, 0) < 0 ||
-		    touch_at(dirfd, "heartbeat") < 0 ||
-		    agent_status_set(dirfd, ST_RUNNING, 0) < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	e = errno;
-	agent_abort(l);
-	errno = e;
-	return -1;
-}
-
-int
-agent_release(struct launch *l)
-{
-	ssize_t n;
-	int e = 0;
-
-	if (write_all(l->go_fd, "g", 1) < 0)
-		return -1;
-	close(l->go_fd);
-	l->go_fd = -1;
-	do
-		n = read(l->ready_fd, &e, sizeof e);
-	while (n < 0 && errno == EINTR);
-	close(l->ready_fd);
-	l->ready_fd = -1;
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (n != (ssize_t)sizeof e || e <= 0) {
-		errno = EPIPE;
-		return -1;
-	}
-	return e;
-}
-
-void
-agent_abort(struct launch *l)
-{
-	int st;
-
-	/* A cannot have exec'd nor exited: it blocks on go, whose write end
-	 * we still hold.  So its pid is still its own. */
-	if (l->agent > 0)
-		kill(l->agent, SIGKILL);
-	if (l->monitor > 0) {
-		kill(l->monitor, SIGKILL);
-		while (waitpid(l->monitor, &st, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (l->go_fd >= 0)
-		close(l->go_fd);
-	if (l->ready_fd >= 0)
-		close(l->ready_fd);
-	l->go_fd = l->ready_fd = -1;
-	l->monitor = l->agent = -1;
-}
-
-void
-agent_wait_monitor(struct launch *l)
-{
-	int st;
-
-	if (l->monitor > 0)
-		while (waitpid(l->monitor, &st, 0) < 0 && errno == EINTR)
-			;
-	l->monitor = -1;
+	if (m == 0)
+		monitor_main(p, dirfd, lockfd, s);
+	return m;
 }

@@ -1,14 +1,14 @@
 /*
  * launch.h - starting an agent under its monitor.
  *
- * agent_launch forks the monitor M (its own session, stdin /dev/null,
- * stdout and stderr to output.log, every other fd closed), which writes
- * the [START] frame and forks the agent A (its own session and process
- * group).  A waits, before exec, until agent_release says go, so that the
- * caller can publish the agent directory (rename it into place, write
- * status running) with its pid already in it: no reader ever sees a
- * running agent without a pid.  agent_release then reports whether the
- * exec succeeded; a failed exec is recorded by M as failed with 126/127.
+ * agent_start forks the monitor M and returns: the caller waits for
+ * nothing.  M makes its own session and forks the agent A, which makes its
+ * own session and process group, takes stdin from /dev/null and stdout
+ * and stderr to output.log, closes every other fd, and waits before exec
+ * until M has recorded its pid and start time.  So the command never runs
+ * untracked: if M dies before recording them, A exits without running it.
+ * A status of running without a pid file means "starting".  A failed
+ * exec is recorded by M as failed with 126/127.
  *
  * M waits for A with SIGCHLD and sigtimedwait (no polling), enforces the
  * timeout (SIGTERM to the group, SIGKILL after the grace period), touches
@@ -23,34 +23,26 @@
 #include <sys/types.h>
 
 #include "agent.h"
-#include "proc.h"
 #include "project.h"
 
-struct launch {
-	pid_t monitor;
-	pid_t agent;
-	int go_fd;              /* write end: 'g' lets A exec */
-	int ready_fd;           /* read end: A's pid, then exec errno or EOF */
-};
-
-#define LAUNCH_TEMP 1   /* dirfd is an unpublished directory: create files */
-
 /*
- * Fork M and A.  lockfd is the agent's held lock; M inherits it.  Writes
- * pid, pidstart and monitor into dirfd (and, without LAUNCH_TEMP, started
- * and status running too).  Returns 0, or -1 with errno.
+ * Start the agent of a directory whose status (running), started and
+ * [START] frame are written: fork M, which records A's pid and pidstart
+ * before A may exec.  lockfd is the agent's held lock; M inherits it and
+ * the caller closes its copy.  Returns M's pid (a child of the caller,
+ * which it need not wait for), or -1.
  */
-int agent_launch(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int flags, struct launch *l);
-/* Let A exec.  Returns 0 when it did, the exec errno when it failed, -1
- * when the handshake broke (errno set). */
-int agent_release(struct launch *l);
-/* The publish failed: kill the held A and M (both provably ours: A is
- * blocked before exec, M is our unreaped child) and reap M. */
-void agent_abort(struct launch *l);
-/* Wait until M has exited (after a failed exec, so the record is final). */
-void agent_wait_monitor(struct launch *l);
-
+pid_t agent_start(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s);
+/* Append the [START] and Task: lines to output.log. */
+int agent_write_header(int dirfd, const struct agent_spec *s);
+/*
+ * Find cmd as execvp(3) would, on the PATH of envp: 0 and *out the path
+ * (malloc'd; NULL when cmd holds a '/'), or ENOENT (not found) or EACCES
+ * (found, not executable).  Lets a spawn refuse a command that cannot run
+ * without starting anything.
+ */
+int command_resolve(const char *cmd, char **envp, char **out);
 /* Exit code for an exec errno: 127 not found, 126 not executable. */
 int exec_errno_code(int e);
 

@@ -205,12 +205,11 @@ deps_state(struct project *p, int afd, char *why, size_t cap)
 }
 
 static int
-start_queued(struct project *p, int afd, const char *id, struct qstate *q,
-    struct sched_self *self)
+start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 {
 	struct agent_spec s;
-	struct launch l;
-	int lockfd, r;
+	char ts[AG_TS_LEN];
+	int lockfd, r = 0;
 
 	lockfd = lock_at(afd, "lock", LOCK_EX | LOCK_NB);
 	if (lockfd < 0)
@@ -231,20 +230,22 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q,
 		}
 	}
 	s.started_ms = clock_wall_ms();
-	r = agent_launch(p, afd, lockfd, &s, 0, &l);
-	close(lockfd);          /* M holds it now */
-	agent_spec_free(&s);
-	if (r < 0)
-		return -1;
-	/* The secrets it was spawned with are its own now. */
-	unlinkat(afd, "environ", 0);
-	r = agent_release(&l);
-	if (self && self->id && !strcmp(self->id, id)) {
-		self->started = 1;
-		self->exec_errno = r > 0 ? r : 0;
-		self->monitor = l.monitor;
+	ts_format(s.started_ms, ts);
+	if (agent_write_header(afd, &s) < 0 ||
+	    atomic_puts_at(afd, "started", ts, 0) < 0 ||
+	    agent_status_set(afd, ST_RUNNING, 0) < 0 ||
+	    agent_start(p, afd, lockfd, &s) < 0) {
+		struct agent_end e = { ST_FAILED, -1, clock_wall_ms(),
+		    "could not be started" };
+
+		agent_finish(afd, id, &e);
+		r = -1;
 	}
-	if (q)
+	/* The secrets it was spawned with are its monitor's now. */
+	unlinkat(afd, "environ", 0);
+	agent_spec_free(&s);
+	close(lockfd);
+	if (r == 0 && q)
 		q->running++;
 	return 0;
 }
@@ -269,7 +270,7 @@ fail_queued(int afd, const char *id, const char *why)
 }
 
 int
-sched_pass(struct project *p, struct sched_self *self)
+sched_pass(struct project *p)
 {
 	struct qstate qs[64];
 	size_t n = 0, i;
@@ -328,7 +329,7 @@ sched_pass(struct project *p, struct sched_self *self)
 					continue;
 				}
 			}
-			if (start_queued(p, afd, id, q, self) == 0) {
+			if (start_queued(p, afd, id, q) == 0) {
 				unlinkat(qfd, names[i], 0);
 				done[i] = 1;
 				acted++;
@@ -383,7 +384,7 @@ sched_after_end(struct project *p, const char *id, const char *queue)
 		snprintf(path, sizeof path, "queues/%s/running/%s", queue, id);
 		unlinkat(p->fd, path, 0);
 	}
-	if (sched_pass(p, NULL) < 0)
+	if (sched_pass(p) < 0)
 		ag_warn("queue pass failed");
 	close(lockfd);
 }

@@ -21,22 +21,15 @@
 
 #include "project.h"
 
-struct sched_self {
-	const char *id;         /* the agent whose start the caller awaits */
-	int started;            /* set when the pass started it */
-	int exec_errno;         /* its exec errno, 0 when it ran */
-	int monitor;            /* its monitor pid (a child of the caller) */
-};
-
 /* Take the scheduler lock; returns the fd holding it, or -1. */
 int sched_lock(struct project *p);
 /* Add a queued agent (the caller holds the lock). */
 int sched_enqueue(struct project *p, const char *id);
 /* Set a queue's slots (the caller holds the lock). */
 int sched_set_slots(struct project *p, const char *queue, long slots);
-/* One pass; the caller holds the lock.  self may be NULL.  Returns the
- * number of agents started or failed, or -1 when the pass could not run. */
-int sched_pass(struct project *p, struct sched_self *self);
+/* One pass; the caller holds the lock.  Returns the number of agents
+ * started or failed, or -1 when the pass could not run. */
+int sched_pass(struct project *p);
 /* A monitor's last step: free the agent's slot and run a pass when
  * anything may be waiting. */
 void sched_after_end(struct project *p, const char *id, const char *queue);

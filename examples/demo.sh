@@ -1,0 +1,52 @@
+#!/bin/sh
+# The ag demo: a small fleet of simulated agents, start to finish, in a
+# scratch project.  No network, no API key; about 10 seconds.
+#   sh examples/demo.sh BINDIR
+set -eu
+bin=${1:?usage: demo.sh BINDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+PATH="$bin:$here:$PATH"
+export PATH
+unset AG_PROJECT AG_AGENT_ID AG_PARENT_ID AG_SESSION AG_ROLE
+work=$(mktemp -d "${TMPDIR:-/tmp}/ag-demo.XXXXXX")
+cd "$work"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+say "Spawn a fleet: each command returns at once with the agent's id"
+run ag-spawn -n plan -r orchestrator -- fake-agent 3 0.3
+run ag-spawn -n build -r supervisor -d "build the project" -- fake-agent 5 0.3
+run ag-spawn -n flaky -- fake-agent 2 0.3 1
+run ag-spawn -n hang -t 1s -- fake-agent 100 0.5
+say "A queue with two slots: four reviews, at most two at a time"
+for f in auth api db ui; do
+	run ag-spawn -n review-$f -q review --slots 2 -- fake-agent 2 0.4
+done
+say "A report that waits for all four reviews"
+run ag-spawn -n report --after review-auth,review-api,review-db,review-ui -- fake-agent 1 0.2
+say "An agent that spawns its own workers: a tree"
+run ag-spawn -n deploy -r supervisor -- sh -c '
+	ag-spawn -n tests -- fake-agent 2 0.3 >/dev/null
+	ag-spawn -n docs -- fake-agent 1 0.3 >/dev/null
+	ag-wait --children "$AG_AGENT_ID" >/dev/null'
+
+say "While they run"
+sleep 0.5
+run ag-ps --tree
+
+say "Wait for everything; the exit status says whether all completed"
+set +e
+run ag-wait --all
+echo "(exit status $?: some agents did not complete)"
+set -e
+
+say "Everything is plain files"
+run ag-ps --all
+run cat .project/agents/flaky/status
+run tail -n 3 .project/agents/flaky/output.log
+run tail -n 2 .project/agents/hang/output.log
+printf '$ jq -c .output.metrics .project/agents/build/result.json\n'
+jq -c .output.metrics .project/agents/build/result.json
+printf '$ grep -l failed .project/agents/*/status\n'
+grep -l failed .project/agents/*/status
+say "The demo project is in $work"
