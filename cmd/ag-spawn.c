@@ -474,6 +474,7 @@ again:
 		ts_format(s.started_ms, ts);
 		if (create_puts_at(dirfd, "status", "running") < 0 ||
 		    create_puts_at(dirfd, "started", ts) < 0 ||
+		    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0 ||
 		    agent_write_header(dirfd, &s) < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
 		/* Published before anything runs: a duplicate starts nothing. */
@@ -482,9 +483,10 @@ again:
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;
 		}
-		if (agent_start(&p, dirfd, lockfd, &s) < 0) {
-			struct agent_end e = { ST_FAILED, -1, clock_wall_ms(),
-			    "could not be started" };
+		if (agent_start(&p, dirfd, lockfd, &s, START_WAIT) < 0) {
+			struct agent_end e = { .status = ST_FAILED,
+			    .exit_code = -1, .ended_ms = clock_wall_ms(),
+			    .reason = "could not be started" };
 			int err = errno;
 
 			agent_finish(dirfd, s.id, &e);

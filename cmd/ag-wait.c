@@ -4,10 +4,11 @@
  *   ag-wait [-t TIMEOUT] [--any] [--json] [--quiet]
  *           (ID... | -s SESSION | --children ID | --all)
  *
- * Listen, then look: one inotify watch on .project/agents is set up
- * before any status is read, and every status change touches the agent's
- * directory (lib/agent.c), so an end that happens between the read and
- * the wait still wakes us.  No polling.  A running agent whose monitor
+ * Listen, then look: before waiting, one inotify watch on .project/agents
+ * is set up and then every status is read again, and every status change
+ * touches the agent's directory (lib/agent.c), so an end that happens
+ * between a read and the wait still wakes us.  No polling.  When all is
+ * final at the first look, no watch is made at all.  A running agent whose monitor
  * has died is recorded lost once its process is gone; while the process
  * lives, a pidfd on it is part of the wait.
  */
@@ -250,6 +251,71 @@ drain_events(int ifd)
 	}
 }
 
+static int
+all_done(int any)
+{
+	size_t k, done = 0;
+
+	for (k = 0; k < nmembers; k++) {
+		if (members[k].dirty)
+			refresh(&members[k]);
+		done += is_done(&members[k]);
+	}
+	return any ? done > 0 || nmembers == 0 : done == nmembers;
+}
+
+/*
+ * Closing an inotify descriptor that had a watch waits for an RCU grace
+ * period: 0.2 to 15 ms here, paid in our exit, before our caller sees it.
+ * So a tiny child holds a second reference and lets go only when we are
+ * gone (EOF on a pipe): the teardown happens in its exit, not ours.
+ */
+static void
+hold_for_teardown(int ifd)
+{
+	int pp[2], keep[2];
+	char c;
+	pid_t h;
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return;         /* then we pay the teardown ourselves */
+	h = fork();
+	if (h == 0) {
+		keep[0] = ifd;
+		keep[1] = pp[0];
+		/* Hold nothing of our caller's, stdout least of all. */
+		close(0);
+		close(1);
+		close(2);
+		close_fds_except(keep, 2);
+		while (read(pp[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(pp[0]);
+	if (h < 0)
+		close(pp[1]);
+	/* pp[1] stays open, unused, until we exit. */
+}
+
+static int
+subscribe(void)
+{
+	char path[PATH_MAX + 16];
+	int ifd;
+
+	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
+		ag_die(AG_EXIT_FAIL, "inotify_init1");
+	if (proj.agents >= 0) {
+		snprintf(path, sizeof path, "%s/agents", proj.path);
+		if (inotify_add_watch(ifd, path, IN_ATTRIB | IN_MOVED_TO |
+		    IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
+	}
+	hold_for_teardown(ifd);
+	return ifd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,7 +331,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t timeout = -1, deadline = -1;
-	int c, any = 0, json = 0, quiet = 0, ifd, nsel = 0, timed_out, rc, i;
+	int c, any = 0, json = 0, quiet = 0, ifd = -1, nsel = 0, timed_out, rc, i;
 	const char *r;
 	size_t k;
 
@@ -318,18 +384,6 @@ main(int argc, char **argv)
 
 	project_open_or_die(&proj, 0);
 
-	/* Listen first ... */
-	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
-		ag_die(AG_EXIT_FAIL, "inotify_init1");
-	if (proj.agents >= 0) {
-		char path[PATH_MAX + 16];
-
-		snprintf(path, sizeof path, "%s/agents", proj.path);
-		if (inotify_add_watch(ifd, path, IN_ATTRIB | IN_MOVED_TO |
-		    IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0)
-			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
-	}
-	/* ... then look. */
 	for (i = optind; i < argc; i++) {
 		int fd = agent_open(&proj, argv[i]);
 
@@ -347,6 +401,17 @@ main(int argc, char **argv)
 	}
 	if (selector != SEL_IDS)
 		scan_selected();
+	/* Already done (always so for -t 0)?  Then no inotify at all: its
+	 * teardown can cost milliseconds. */
+	if (!all_done(any) && timeout != 0) {
+		/* Listen first, then look again: an end between our first
+		 * look and the watch still wakes us. */
+		ifd = subscribe();
+		for (k = 0; k < nmembers; k++)
+			members[k].dirty = 1;
+		if (selector != SEL_IDS)
+			scan_selected();
+	}
 	if (timeout >= 0)
 		deadline = clock_mono_ms() + timeout;
 
@@ -372,6 +437,16 @@ main(int argc, char **argv)
 		}
 		if (!(pf = calloc(nmembers + 1, sizeof *pf)))
 			ag_die(AG_EXIT_FAIL, "out of memory");
+		if (ifd < 0) {
+			/* Now there is something to wait for. */
+			ifd = subscribe();
+			for (k = 0; k < nmembers; k++)
+				members[k].dirty = 1;
+			if (selector != SEL_IDS)
+				scan_selected();
+			free(pf);
+			continue;
+		}
 		pf[0].fd = ifd;
 		pf[0].events = POLLIN;
 		for (k = 0; k < nmembers; k++) {
@@ -433,7 +508,6 @@ main(int argc, char **argv)
 		free(members[k].id);
 	}
 	free(members);
-	close(ifd);
 	project_close(&proj);
 	ag_exit(rc);
 }

@@ -291,15 +291,20 @@ agent_task_text(const struct agent_spec *s)
 	return t;
 }
 
-/* The command as a JSON array, from argv (exact) or cmd (one per line). */
+/* The command as a JSON array, from the spec or the argv file. */
 static jv
-command_json(int dirfd)
+command_json(int dirfd, const struct agent_spec *s)
 {
 	size_t len, i, start = 0;
-	char *buf = read_all_at(dirfd, "argv", &len);
+	char *buf;
 	jv a = jv_array();
 
-	if (!buf)
+	if (s && s->argv) {
+		for (i = 0; s->argv[i]; i++)
+			a = jv_array_append(a, jv_string(s->argv[i]));
+		return a;
+	}
+	if (!(buf = read_all_at(dirfd, "argv", &len)))
 		return a;
 	for (i = 0; i < len; i++) {
 		if (buf[i] != '\0')
@@ -377,9 +382,17 @@ agent_finish(int dirfd, const char *id, const struct agent_end *e)
 	ts_format(e->ended_ms, ts);
 	if (footer(dirfd, e, ts) < 0)
 		return -1;
-	have_start = read_line_at(dirfd, "started", started,
-	    sizeof started) == 0 && ts_parse(started, &start_ms) == 0;
-	if (read_line_at(dirfd, "role", role, sizeof role) < 0)
+	if (e->spec && e->spec->started_ms > 0) {
+		start_ms = e->spec->started_ms;
+		ts_format(start_ms, started);
+		have_start = 1;
+	} else {
+		have_start = read_line_at(dirfd, "started", started,
+		    sizeof started) == 0 && ts_parse(started, &start_ms) == 0;
+	}
+	if (e->spec)
+		snprintf(role, sizeof role, "%s", e->spec->role);
+	else if (read_line_at(dirfd, "role", role, sizeof role) < 0)
 		snprintf(role, sizeof role, "workagent");
 
 	log_scan(dirfd, &sum);
@@ -399,10 +412,18 @@ agent_finish(int dirfd, const char *id, const struct agent_end *e)
 	r = jv_object_set(r, jv_string("status"),
 	    jv_string(status_name(e->status)));
 	r = jv_object_set(r, jv_string("role"), jv_string(role));
-	r = jv_object_set(r, jv_string("parent"), file_or_null(dirfd, "parent"));
-	r = jv_object_set(r, jv_string("session"),
-	    file_or_null(dirfd, "session"));
-	r = jv_object_set(r, jv_string("command"), command_json(dirfd));
+	if (e->spec) {
+		r = jv_object_set(r, jv_string("parent"), e->spec->parent[0] ?
+		    jv_string(e->spec->parent) : jv_null());
+		r = jv_object_set(r, jv_string("session"), e->spec->session[0] ?
+		    jv_string(e->spec->session) : jv_null());
+	} else {
+		r = jv_object_set(r, jv_string("parent"),
+		    file_or_null(dirfd, "parent"));
+		r = jv_object_set(r, jv_string("session"),
+		    file_or_null(dirfd, "session"));
+	}
+	r = jv_object_set(r, jv_string("command"), command_json(dirfd, e->spec));
 	r = jv_object_set(r, jv_string("start_time"),
 	    have_start ? jv_string(started) : jv_null());
 	r = jv_object_set(r, jv_string("end_time"), jv_string(ts));

@@ -74,6 +74,8 @@ struct agent_end {
 	int exit_code;          /* -1: none (it never ran) */
 	int64_t ended_ms;
 	const char *reason;     /* NULL, or why it stopped/failed/was lost */
+	const struct agent_spec *spec;  /* what the caller knows, or NULL:
+					 * then it is read from the files */
 };
 
 /*

@@ -4,7 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/close_range.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +23,7 @@
 #include "sched.h"
 
 #define HEARTBEAT_DEFAULT_MS (30 * 1000)
+#define CHILD_STACK (256 * 1024)
 
 extern char **environ;
 
@@ -81,22 +87,28 @@ exec_errno_code(int e)
 	    AG_EXIT_NOEXEC;
 }
 
+/*
+ * exec resets caught signals but keeps ignored ones: give the agent the
+ * default disposition of every signal a caller or the monitor may have
+ * ignored (a shell's background job ignores INT and QUIT; M ignores HUP
+ * and PIPE), and an empty mask.  Not all 64: each is a syscall.
+ */
 static void
 reset_signals(void)
 {
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM,
+	    SIGALRM, SIGUSR1, SIGUSR2, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU,
+	    SIGXFSZ };
 	struct sigaction sa;
-	sigset_t all;
-	int sig;
+	sigset_t none;
+	size_t i;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		sigaction(sig, &sa, NULL);  /* EINVAL for RT internals: fine */
-	}
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static int
@@ -106,54 +118,92 @@ open_log(int dirfd)
 	    O_CLOEXEC, 0644);
 }
 
-/* A: the agent process, between fork and exec.  It sets up its own
- * stdio (it waits for go anyway) so that M can fork it at once. */
-static _Noreturn void
-agent_child(int dirfd, const struct agent_spec *s, int go_r)
-{
-	int keep[1] = { go_r }, e, fd;
-	ssize_t n;
-	char c = 0;
+/* What M hands A across clone(CLONE_VM|CLONE_VFORK): A runs in M's
+ * memory until it execs, so it reports a failure here. */
+struct child_args {
+	int dirfd;
+	const struct agent_spec *s;
+	const char *path;       /* the command, resolved */
+	int err;                /* set by A when it could not record its pid */
+};
 
-	if (setsid() < 0) {
-		e = errno;
-		goto fail_errno;
+static void
+put_msg(const char *a, const char *b, const char *c)
+{
+	struct iovec v[5] = { { (void *)ag_prog, strlen(ag_prog) },
+	    { ": ", 2 }, { (void *)a, strlen(a) }, { (void *)b, strlen(b) },
+	    { (void *)c, strlen(c) } };
+
+	if (writev(2, v, 5) < 0) {
+		/* output.log unwritable: the exit code still tells */
 	}
+}
+
+/*
+ * A: the agent, between clone and exec, on its own small stack and in
+ * M's memory (no copy-on-write: a fault costs dearly in a VM, and a fresh
+ * fork faults on every page it touches).  It makes its own session and
+ * process group, takes stdin from /dev/null and stdout and stderr to
+ * output.log, records its own pid and start time, and only then execs:
+ * the command never runs untracked.
+ */
+static int
+agent_child(void *arg)
+{
+	struct child_args *c = arg;
+	const struct agent_spec *s = c->s;
+	struct proc_id id;
+	char buf[96];
+	int fd, e;
+
+	if (setsid() < 0)
+		goto fail;
 	reset_signals();
 	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
-	    dup2(fd, 0) < 0) {
-		e = errno;
-		goto fail_errno;
-	}
-	if ((fd = open_log(dirfd)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
-		e = errno;
-		goto fail_errno;
-	}
-	close_fds_except(keep, 1);
-	do
-		n = read(go_r, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1 || c != 'g') {
-		/* The monitor died before recording our pid: never run
-		 * untracked. */
-		fprintf(stderr, "%s: start of agent %s was abandoned\n",
-		    ag_prog, s->id);
-		_exit(AG_EXIT_FAIL);
-	}
-	close(go_r);
+	    dup2(fd, 0) < 0)
+		goto fail;
+	if ((fd = open_log(c->dirfd)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		goto fail;
+	/* Everything else closes at exec (the fd table is our own). */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (proc_identify(getpid(), &id) < 0)
+		goto fail;
+	snprintf(buf, sizeof buf, "%d", (int)getpid());
+	if (atomic_puts_at(c->dirfd, "pid", buf, 0) < 0)
+		goto fail;
+	proc_id_format(&id, buf, sizeof buf);
+	if (atomic_puts_at(c->dirfd, "pidstart", buf, 0) < 0)
+		goto fail;
 	if (s->cwd && chdir(s->cwd) < 0) {
 		e = errno;
-		fprintf(stderr, "%s: cannot enter %s: %s\n", ag_prog, s->cwd,
-		    strerror(e));
-		goto fail_errno;
+		put_msg("cannot enter ", s->cwd, ": ");
+		put_msg(strerror(e), "", "\n");
+		_exit(exec_errno_code(e));
 	}
-	environ = s->envp;
-	execvp(s->exec_path ? s->exec_path : s->argv[0], s->argv);
+	execve(c->path, s->argv, s->envp);
+	if (errno == ENOEXEC) {
+		/* As execvp does: a script without #! goes to the shell. */
+		size_t n = 0;
+
+		while (s->argv[n])
+			n++;
+		{
+			char *sh[n + 2];
+
+			sh[0] = "sh";
+			sh[1] = (char *)c->path;
+			memcpy(sh + 2, s->argv + 1, n * sizeof *sh);
+			execve("/bin/sh", sh, s->envp);
+		}
+		errno = ENOEXEC;
+	}
 	e = errno;
-	fprintf(stderr, "%s: cannot execute %s: %s\n", ag_prog, s->argv[0],
-	    strerror(e));
-fail_errno:
+	put_msg("cannot execute ", s->argv[0], ": ");
+	put_msg(strerror(e), "", "\n");
 	_exit(exec_errno_code(e));
+fail:
+	c->err = errno ? errno : EIO;
+	_exit(AG_EXIT_FAIL);
 }
 
 int
@@ -211,58 +261,31 @@ monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
 }
 
 /*
- * M: the monitor.  Never returns.  It forks A, which waits before exec on
- * a pipe M holds; records A's pid and start time; then lets A run.  If M
- * dies first, A reads EOF and exits without running the command.
+ * M: the monitor.  Never returns.  It starts A (which records its own pid
+ * before it execs), then waits for it, enforces its timeout, and records
+ * its end.
  */
 static _Noreturn void
 monitor_main(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s)
+    const struct agent_spec *s, int ready_fd)
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every;
-	int keep[4], go[2], devnull, logfd, timed_out = 0, code, e;
+	int keep[5], devnull, logfd, timed_out = 0, code, e;
+	struct child_args args;
 	struct agent_end end;
-	char reason[512], buf[96];
+	char reason[512], *resolved = NULL;
 	struct proc_id id;
 	siginfo_t si;
 	sigset_t chld;
+	void *stack;
 	pid_t a;
 
+	/* First drop every descriptor inherited from the caller: a shell
+	 * reading $(ag-spawn ...) waits until the last holder of its pipe
+	 * lets go, and that must be ag-spawn's exit, not our work. */
 	setsid();
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	if (pipe2(go, O_CLOEXEC) < 0)
-		monitor_give_up(p, dirfd, s, "cannot make a pipe", errno);
-	a = fork();
-	if (a == 0) {
-		close(go[1]);
-		agent_child(dirfd, s, go[0]);
-	}
-	e = errno;
-	close(go[0]);
-	if (a < 0)
-		monitor_give_up(p, dirfd, s, "cannot fork", e);
-	/* A is our unreaped child, blocked: its pid is surely its own. */
-	snprintf(buf, sizeof buf, "%d", (int)a);
-	if (proc_identify(a, &id) == 0 && atomic_puts_at(dirfd, "pid", buf, 0) == 0)
-		proc_id_format(&id, buf, sizeof buf);
-	else
-		buf[0] = '\0';
-	if (!buf[0] || atomic_puts_at(dirfd, "pidstart", buf, 0) < 0) {
-		e = errno;
-		kill(a, SIGKILL);
-		while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
-			;
-		monitor_give_up(p, dirfd, s, "cannot record the agent's pid", e);
-	}
-	if (write_all(go[1], "g", 1) < 0) {
-		/* A saw EOF and exits; its exit is recorded below */
-	}
-	close(go[1]);
-
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
 		dup2(devnull, 0);
 	if ((logfd = open_log(dirfd)) >= 0) {
@@ -273,13 +296,48 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	keep[1] = lockfd;
 	keep[2] = p->fd;
 	keep[3] = p->agents;
-	close_fds_except(keep, 4);
-	snprintf(buf, sizeof buf, "%d", (int)getpid());
-	if (atomic_puts_at(dirfd, "monitor", buf, 0) < 0 ||
-	    touch_at(dirfd, "heartbeat") < 0)
-		ag_warn("cannot write the monitor's files");
+	keep[4] = ready_fd;
+	close_fds_except(keep, ready_fd >= 0 ? 5 : 4);
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
 	hb_every = heartbeat_interval();
+	memset(&args, 0, sizeof args);
+	args.dirfd = dirfd;
+	args.s = s;
+	args.path = s->exec_path;
+	if (!args.path) {
+		/* A queued agent: look it up on its own PATH, as execvp would. */
+		e = command_resolve(s->argv[0], s->envp, &resolved);
+		args.path = e ? s->argv[0] : resolved ? resolved : s->argv[0];
+	}
+	proc_identify(getpid(), &id);   /* caches the boot id for A */
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		monitor_give_up(p, dirfd, s, "cannot map a stack", errno);
+	/* M sleeps until A has exec'd or exited. */
+	a = clone(agent_child, (char *)stack + CHILD_STACK,
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	e = errno;
+	munmap(stack, CHILD_STACK);
+	if (a < 0)
+		monitor_give_up(p, dirfd, s, "cannot start the agent", e);
+	if (args.err) {
+		while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+			;
+		monitor_give_up(p, dirfd, s, "cannot record the agent's pid",
+		    args.err);
+	}
+	/* The agent's record is whole: whoever started us may return. */
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "r", 1) < 0) {
+			/* the starter is gone: nobody to tell */
+		}
+		close(ready_fd);
+	}
+
 	now = clock_mono_ms();
 	hb_next = now + hb_every;
 	if (s->timeout_ms > 0)
@@ -345,6 +403,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	} else {
 		end.status = code == 0 ? ST_COMPLETED : ST_FAILED;
 	}
+	end.spec = s;
 	if (agent_finish(dirfd, s->id, &end) < 0)
 		ag_warn("cannot record the end of agent %s", s->id);
 	sched_after_end(p, s->id, s->queue);
@@ -353,13 +412,47 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 
 pid_t
 agent_start(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s)
+    const struct agent_spec *s, int flags)
 {
+	int ready[2] = { -1, -1 }, e;
+	char c, buf[32];
+	ssize_t n;
 	pid_t m;
 
+	if ((flags & START_WAIT) && pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
 	fflush(NULL);
 	m = fork();
-	if (m == 0)
-		monitor_main(p, dirfd, lockfd, s);
+	if (m == 0) {
+		if (ready[0] >= 0)
+			close(ready[0]);
+		monitor_main(p, dirfd, lockfd, s, ready[1]);
+	}
+	e = errno;
+	if (ready[1] >= 0)
+		close(ready[1]);
+	if (m < 0) {
+		if (ready[0] >= 0)
+			close(ready[0]);
+		errno = e;
+		return -1;
+	}
+	/* Ours to write while M starts the agent. */
+	snprintf(buf, sizeof buf, "%d", (int)m);
+	if (atomic_puts_at(dirfd, "monitor", buf, 0) < 0 ||
+	    touch_at(dirfd, "heartbeat") < 0)
+		ag_warn("cannot write the monitor's files");
+	if (ready[0] >= 0) {
+		do
+			n = read(ready[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		close(ready[0]);
+		if (n != 1) {
+			/* M died before the agent's record was whole; the
+			 * agent, if it runs, has its pid recorded. */
+			errno = ECHILD;
+			return -1;
+		}
+	}
 	return m;
 }

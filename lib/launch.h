@@ -1,14 +1,14 @@
 /*
  * launch.h - starting an agent under its monitor.
  *
- * agent_start forks the monitor M and returns: the caller waits for
- * nothing.  M makes its own session and forks the agent A, which makes its
- * own session and process group, takes stdin from /dev/null and stdout
- * and stderr to output.log, closes every other fd, and waits before exec
- * until M has recorded its pid and start time.  So the command never runs
- * untracked: if M dies before recording them, A exits without running it.
- * A status of running without a pid file means "starting".  A failed
- * exec is recorded by M as failed with 126/127.
+ * agent_start forks the monitor M.  M makes its own session, drops every
+ * descriptor it inherited, and starts the agent A with
+ * clone(CLONE_VM|CLONE_VFORK), as posix_spawn does: no copy-on-write
+ * faults, which cost dearly in a VM.  A makes its own session and process
+ * group, takes stdin from /dev/null and stdout and stderr to output.log,
+ * records its own pid and start time, and only then execs: the command
+ * never runs untracked.  A status of running without a pid file means
+ * "starting".  A failed exec is recorded by M as failed with 126/127.
  *
  * M waits for A with SIGCHLD and sigtimedwait (no polling), enforces the
  * timeout (SIGTERM to the group, SIGKILL after the grace period), touches
@@ -25,15 +25,19 @@
 #include "agent.h"
 #include "project.h"
 
+#define START_WAIT 1        /* return once pid, pidstart, monitor exist */
+
 /*
  * Start the agent of a directory whose status (running), started and
- * [START] frame are written: fork M, which records A's pid and pidstart
- * before A may exec.  lockfd is the agent's held lock; M inherits it and
- * the caller closes its copy.  Returns M's pid (a child of the caller,
- * which it need not wait for), or -1.
+ * [START] frame are written: fork M, which starts A; A records its pid
+ * and pidstart before it execs.  With START_WAIT, return only once the
+ * agent is exec'd (or has failed to) and its record is whole, so that a
+ * script may read pid at once.  lockfd is the agent's held lock; M
+ * inherits it and the caller closes its copy.  Returns M's pid (a child
+ * of the caller, which it need not wait for), or -1.
  */
 pid_t agent_start(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s);
+    const struct agent_spec *s, int flags);
 /* Append the [START] and Task: lines to output.log. */
 int agent_write_header(int dirfd, const struct agent_spec *s);
 /*
