@@ -25,6 +25,19 @@
 #define HEARTBEAT_DEFAULT_MS (30 * 1000)
 #define CHILD_STACK (256 * 1024)
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define STACK_FRESH(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define STACK_FRESH(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#endif
+#endif
+#ifndef STACK_FRESH
+#define STACK_FRESH(p, n) ((void)(p), (void)(n))
+#endif
+
 extern char **environ;
 
 int
@@ -317,6 +330,9 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		monitor_give_up(p, dirfd, s, "cannot map a stack", errno);
+	/* ASan's shadow may still hold the poison of an earlier mapping at
+	 * this address: the stack is new, say so. */
+	STACK_FRESH(stack, CHILD_STACK);
 	/* M sleeps until A has exec'd or exited. */
 	a = clone(agent_child, (char *)stack + CHILD_STACK,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
