@@ -22,12 +22,12 @@ like "[TIMEOUT] line" "$(tail -n 1 .project/agents/to/output.log)" '^\[TIMEOUT\]
 is "result.json says timeout" "$(jq -r .status,.exit_code .project/agents/to/result.json | tr '\n' ' ')" "timeout 124 "
 
 # The whole group goes, not just the leader, and TERM-proof agents get KILL.
-ag-spawn -n stubborn -t 200ms --grace 500ms -- sh -c 'trap "" TERM; sleep 60 & echo $! > child.pid; wait; sleep 60' >/dev/null
-ag-wait stubborn >/dev/null
-is "a TERM-ignoring agent still ends timeout" "$(st stubborn)" timeout
+ag-spawn -n obstinate -t 200ms --grace 500ms -- sh -c 'trap "" TERM; sleep 60 & echo $! > child.pid; wait; sleep 60' >/dev/null
+ag-wait obstinate >/dev/null
+is "a TERM-ignoring agent still ends timeout" "$(st obstinate)" timeout
 cpid=$(cat child.pid)
 check "its TERM-proof background child is gone too" gone "$cpid"
-d0=$(jq -r .duration_ms .project/agents/stubborn/result.json)
+d0=$(jq -r .duration_ms .project/agents/obstinate/result.json)
 check "KILL came after the grace period (>= 650ms, got ${d0}ms)" test "$d0" -ge 650
 
 # The heartbeat is touched while the agent runs.

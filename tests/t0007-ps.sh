@@ -41,6 +41,11 @@ is "--json: every line parses" "$(ag-ps --all --json | jq -s length)" "$(ls .pro
 is "--json: the parent" "$(ag-ps --all --json | jq -r 'select(.id=="p.c.g") | .parent')" p.c
 is "--json: exit code of a failed agent" "$(ag-ps --all --json | jq -r 'select(.id=="lint") | .exit_code')" 1
 expect_exit 2 "--all with --running" ag-ps --all --running
+# -s keeps the agents of one session (recorded in their session file).
+echo release-42 >.project/agents/lint/session
+is "-s: only the agents of that session" "$(ag-ps --all -s release-42 | tail -n +2 | cut -f1)" lint
+is "-s: an unknown session gives the header alone" "$(ag-ps --all -s nosuch | wc -l | tr -d ' ')" 1
+expect_exit 2 "-s with a bad name" ag-ps -s 'a/b'
 
 # A terminal gets aligned columns (script(1) gives us a tty).
 if command -v script >/dev/null; then

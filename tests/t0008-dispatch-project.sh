@@ -28,6 +28,15 @@ is "beside the ag binary comes before PATH" "$(PATH="$T/bin2:$PATH" ag spawn -n 
 like "ag help lists plugins" "$(ag help)" '^  hello$'
 is "ag help spawn shows the command's usage" "$(ag help spawn | head -c 15)" "usage: ag-spawn"
 
+# Completion: the installed bash completion offers this project's ids.
+bc="$AG_BIN/../share/bash-completion/completions/ag-wait"
+check "bash completion is installed for ag-wait" test -f "$bc"
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-wait vi); COMP_CWORD=1; _ag_wait; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes agent ids from .project/agents" "$comp" via
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-spawn -r s); COMP_CWORD=2; _ag_spawn; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes roles" "$comp" supervisor
+check "zsh completion is installed" test -f "$AG_BIN/../share/zsh/site-functions/_ag"
+check "fish completion is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-spawn.fish"
 # Discovery: the nearest .project in a parent.
 mkdir -p sub/deeper
 is "from a subdirectory, the parent's .project" "$(cd sub/deeper && ag-spawn -n fromsub -- true)" fromsub
