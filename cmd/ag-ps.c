@@ -293,7 +293,7 @@ main(int argc, char **argv)
 		static const char *const head[] = { "ID", "ROLE", "STATUS",
 		    "ELAPSED", "COST", "PROGRESS" };
 		int wid[6] = { 2, 4, 6, 7, 4, 8 }, k;
-		char (*cells)[4][32] = calloc(n ? n : 1, sizeof *cells);
+		char (*cells)[4][AG_NAME_MAX + 8] = calloc(n ? n : 1, sizeof *cells);
 
 		if (!cells)
 			ag_die(AG_EXIT_FAIL, "out of memory");
@@ -303,13 +303,13 @@ main(int argc, char **argv)
 			int64_t el = elapsed(w, now);
 			int len = (int)strlen(w->id) + (tree ? 2 * w->depth : 0);
 
-			snprintf(cells[i][0], 32, "%s", w->role);
-			snprintf(cells[i][1], 32, "%s", status_name(w->st));
+			snprintf(cells[i][0], sizeof cells[i][0], "%s", w->role);
+			snprintf(cells[i][1], sizeof cells[i][1], "%s", status_name(w->st));
 			if (el >= 0)
-				duration_format(el, cells[i][2], 32);
+				duration_format(el, cells[i][2], sizeof cells[i][2]);
 			else
-				snprintf(cells[i][2], 32, "-");
-			snprintf(cells[i][3], 32, "$%.2f", w->cost);
+				snprintf(cells[i][2], sizeof cells[i][2], "-");
+			snprintf(cells[i][3], sizeof cells[i][3], "$%.2f", w->cost);
 			if (len > wid[0])
 				wid[0] = len;
 			for (k = 0; k < 4; k++)

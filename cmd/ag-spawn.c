@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,53 +80,42 @@ struct envb {
 	size_t n, cap;
 };
 
+/* Append kv; with kv NULL, only make sure the vector exists. */
 static void
-env_set(struct envb *e, const char *key, const char *val)
+env_push(struct envb *e, char *kv)
 {
-	size_t klen = strlen(key), i;
-	char *kv;
-
-	if (val) {
-		if (asprintf(&kv, "%s=%s", key, val) < 0)
-			ag_die(AG_EXIT_FAIL, "cannot build the environment");
-	} else {
-		kv = NULL;
-	}
-	for (i = 0; i < e->n; i++) {
-		if (!strncmp(e->v[i], key, klen) && e->v[i][klen] == '=') {
-			if (kv) {
-				e->v[i] = kv;
-			} else {
-				e->v[i] = e->v[--e->n];
-				e->v[e->n] = NULL;
-			}
-			return;
-		}
-	}
-	if (!kv)
-		return;
 	if (e->n + 2 > e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 64;
 		if (!(e->v = realloc(e->v, e->cap * sizeof *e->v)))
 			ag_die(AG_EXIT_FAIL, "cannot build the environment");
 	}
-	e->v[e->n++] = kv;
+	if (kv)
+		e->v[e->n++] = kv;
 	e->v[e->n] = NULL;
 }
 
+/* Set KEY=VAL in the agent's environment; VAL NULL removes KEY. */
 static void
-random_id(char *buf)
+env_set(struct envb *e, const char *key, const char *val)
 {
-	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char r[6];
-	int i;
+	size_t klen = strlen(key), i;
+	char *kv = NULL;
 
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-		ag_die(AG_EXIT_FAIL, "cannot get random bytes");
-	buf[0] = al[r[0] % 26];         /* a letter first */
-	for (i = 1; i < 6; i++)
-		buf[i] = al[r[i] % 36];
-	buf[6] = '\0';
+	if (val && asprintf(&kv, "%s=%s", key, val) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot build the environment");
+	for (i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], key, klen) || e->v[i][klen] != '=')
+			continue;
+		if (kv) {
+			e->v[i] = kv;
+		} else {
+			e->v[i] = e->v[--e->n];
+			e->v[e->n] = NULL;
+		}
+		return;
+	}
+	if (kv)
+		env_push(e, kv);
 }
 
 /* Build the new agent under a hidden name; returns its fd. */
@@ -137,9 +125,9 @@ make_temp_dir(struct project *p, char *name, size_t cap)
 	int i, fd;
 
 	for (i = 0; i < 10; i++) {
-		char r[8];
+		char r[7];
 
-		random_id(r);
+		random_name(r, sizeof r);
 		snprintf(name, cap, ".tmp-%s", r);
 		if (mkdirat(p->agents, name, 0755) == 0)
 			break;
@@ -191,13 +179,9 @@ static int
 record_exec_failure(int dirfd, struct agent_spec *s, int e)
 {
 	struct agent_end end;
-	char ts[AG_TS_LEN], *msg;
 	int n, fd, r;
+	char *msg;
 
-	ts_format(s->started_ms, ts);
-	if (create_puts_at(dirfd, "started", ts) < 0 ||
-	    agent_write_header(dirfd, s) < 0)
-		return -1;
 	n = asprintf(&msg, "%s: cannot execute %s: %s\n", ag_prog, s->argv[0],
 	    strerror(e));
 	if (n < 0)
@@ -213,6 +197,7 @@ record_exec_failure(int dirfd, struct agent_spec *s, int e)
 	end.status = ST_FAILED;
 	end.exit_code = exec_errno_code(e);
 	end.ended_ms = clock_wall_ms();
+	end.spec = s;
 	return agent_finish(dirfd, s->id, &end);
 }
 
@@ -233,20 +218,10 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	snprintf(s.role, sizeof s.role, "workagent");
 	s.grace_ms = AG_GRACE_DEFAULT_MS;
-	for (ep = environ; *ep; ep++) {
-		if (env.n + 2 > env.cap) {
-			env.cap = env.cap ? env.cap * 2 : 64;
-			if (!(env.v = realloc(env.v, env.cap * sizeof *env.v)))
-				ag_die(AG_EXIT_FAIL, "cannot build the environment");
-		}
-		env.v[env.n++] = *ep;
-		env.v[env.n] = NULL;
-	}
-	if (!env.v) {
-		env.cap = 64;
-		if (!(env.v = calloc(env.cap, sizeof *env.v)))
-			ag_die(AG_EXIT_FAIL, "cannot build the environment");
-	}
+	for (ep = environ; *ep; ep++)
+		env_push(&env, *ep);
+	if (!env.v)
+		env_push(&env, NULL);
 
 	while ((c = getopt_long(argc, argv, "+n:r:s:t:q:d:e:h", longopts,
 	    NULL)) != -1) {
@@ -420,9 +395,9 @@ again:
 			ag_diex(AG_EXIT_USAGE, "agent id '%s.%s' is longer than "
 			    "255 characters", s.parent, name);
 	} else {
-		char rid[8];
+		char rid[7];
 
-		random_id(rid);
+		random_name(rid, sizeof rid);
 		if (snprintf(s.id, sizeof s.id, "%s%s%s", s.parent,
 		    s.parent[0] ? "." : "", rid) >= (int)sizeof s.id)
 			ag_diex(AG_EXIT_USAGE, "parent id '%s' is too long to "
@@ -453,6 +428,15 @@ again:
 	s.started_ms = clock_wall_ms();
 	if (agent_spec_create(dirfd, &s, queued && !exec_err) < 0)
 		fail_temp(&p, tmp, "cannot write the agent's files");
+	if (!queued || exec_err) {
+		/* It starts now, or is recorded as having tried to. */
+		char ts[AG_TS_LEN];
+
+		ts_format(s.started_ms, ts);
+		if (create_puts_at(dirfd, "started", ts) < 0 ||
+		    agent_write_header(dirfd, &s) < 0)
+			fail_temp(&p, tmp, "cannot write the agent's files");
+	}
 	if (exec_err) {
 		/* It cannot run: record it failed, start nothing. */
 		if (record_exec_failure(dirfd, &s, exec_err) < 0)
@@ -469,13 +453,7 @@ again:
 		ag_exit(exec_errno_code(exec_err));
 	}
 	if (!queued) {
-		char ts[AG_TS_LEN];
-
-		ts_format(s.started_ms, ts);
-		if (create_puts_at(dirfd, "status", "running") < 0 ||
-		    create_puts_at(dirfd, "started", ts) < 0 ||
-		    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0 ||
-		    agent_write_header(dirfd, &s) < 0)
+		if (create_puts_at(dirfd, "status", "running") < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
 		/* Published before anything runs: a duplicate starts nothing. */
 		if (publish(&p, tmp, s.id) < 0) {
@@ -486,7 +464,7 @@ again:
 		if (agent_start(&p, dirfd, lockfd, &s, START_WAIT) < 0) {
 			struct agent_end e = { .status = ST_FAILED,
 			    .exit_code = -1, .ended_ms = clock_wall_ms(),
-			    .reason = "could not be started" };
+			    .reason = "could not be started", .spec = &s };
 			int err = errno;
 
 			agent_finish(dirfd, s.id, &e);

@@ -49,6 +49,7 @@ struct member {
 	char *id;
 	enum agent_status st;
 	int dirty;              /* re-read its status */
+	char exit[16];          /* its exit file once final, else "-" */
 	int pidfd;              /* its process, when its monitor is gone */
 };
 
@@ -88,6 +89,7 @@ add_member(const char *id)
 	members[nmembers].st = ST_UNKNOWN;
 	members[nmembers].dirty = 1;
 	members[nmembers].pidfd = -1;
+	snprintf(members[nmembers].exit, sizeof members[nmembers].exit, "-");
 	nmembers++;
 }
 
@@ -139,6 +141,7 @@ refresh(struct member *m)
 	int fd;
 
 	m->dirty = 0;
+	snprintf(m->exit, sizeof m->exit, "-");
 	fd = agent_open(&proj, m->id);
 	if (fd < 0) {
 		m->st = ST_UNKNOWN;     /* removed while we waited */
@@ -163,6 +166,9 @@ refresh(struct member *m)
 			break;
 		}
 	}
+	if (status_is_final(m->st) &&
+	    (read_line_at(fd, "exit", m->exit, sizeof m->exit) < 0 || !m->exit[0]))
+		snprintf(m->exit, sizeof m->exit, "-");
 	close(fd);
 }
 
@@ -175,45 +181,31 @@ is_done(const struct member *m)
 static void
 print_member(const struct member *m, int json)
 {
-	char ex[16] = "-";
-	int fd = agent_open(&proj, m->id);
+	jv r = jv_invalid();
+	int fd;
 
-	if (json) {
-		jv r = fd >= 0 && status_is_final(m->st) ?
-		    json_read_at(fd, "result.json") : jv_invalid();
-
-		if (jv_get_kind(r) != JV_KIND_OBJECT) {
-			jv_free(r);
-			r = jv_object();
-			r = jv_object_set(r, jv_string("agent_id"),
-			    jv_string(m->id));
-			r = jv_object_set(r, jv_string("status"),
-			    jv_string(status_name(m->st)));
-		}
-		json_print(r);
-	} else {
-		if (fd >= 0 && status_is_final(m->st) &&
-		    read_line_at(fd, "exit", ex, sizeof ex) < 0)
-			snprintf(ex, sizeof ex, "-");
-		printf("%s %s %s\n", m->id, status_name(m->st), ex[0] ? ex : "-");
+	if (!json) {
+		printf("%s %s %s\n", m->id, status_name(m->st), m->exit);
+		return;
 	}
-	if (fd >= 0)
+	if (status_is_final(m->st) && (fd = agent_open(&proj, m->id)) >= 0) {
+		r = json_read_at(fd, "result.json");
 		close(fd);
+	}
+	if (jv_get_kind(r) != JV_KIND_OBJECT) {
+		jv_free(r);
+		r = jv_object();
+		r = jv_object_set(r, jv_string("agent_id"), jv_string(m->id));
+		r = jv_object_set(r, jv_string("status"),
+		    jv_string(status_name(m->st)));
+	}
+	json_print(r);
 }
 
 static int
 ok_member(const struct member *m)
 {
-	char ex[16];
-	int fd, ok = 0;
-
-	if (m->st != ST_COMPLETED)
-		return 0;
-	if ((fd = agent_open(&proj, m->id)) < 0)
-		return 0;
-	ok = read_line_at(fd, "exit", ex, sizeof ex) == 0 && !strcmp(ex, "0");
-	close(fd);
-	return ok;
+	return m->st == ST_COMPLETED && !strcmp(m->exit, "0");
 }
 
 static void
@@ -401,33 +393,14 @@ main(int argc, char **argv)
 	}
 	if (selector != SEL_IDS)
 		scan_selected();
-	/* Already done (always so for -t 0)?  Then no inotify at all: its
-	 * teardown can cost milliseconds. */
-	if (!all_done(any) && timeout != 0) {
-		/* Listen first, then look again: an end between our first
-		 * look and the watch still wakes us. */
-		ifd = subscribe();
-		for (k = 0; k < nmembers; k++)
-			members[k].dirty = 1;
-		if (selector != SEL_IDS)
-			scan_selected();
-	}
 	if (timeout >= 0)
 		deadline = clock_mono_ms() + timeout;
 
-	for (;;) {
+	while (!all_done(any)) {
 		struct pollfd *pf;
-		size_t done = 0, np = 1;
+		size_t np = 1, *who;
 		int wait_ms = -1, n;
 
-		for (k = 0; k < nmembers; k++) {
-			if (members[k].dirty)
-				refresh(&members[k]);
-			if (is_done(&members[k]))
-				done++;
-		}
-		if (any ? done > 0 || nmembers == 0 : done == nmembers)
-			break;
 		if (deadline >= 0) {
 			int64_t left = deadline - clock_mono_ms();
 
@@ -435,23 +408,28 @@ main(int argc, char **argv)
 				break;
 			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
 		}
-		if (!(pf = calloc(nmembers + 1, sizeof *pf)))
-			ag_die(AG_EXIT_FAIL, "out of memory");
 		if (ifd < 0) {
-			/* Now there is something to wait for. */
+			/* Only now is there something to wait for (never for
+			 * -t 0, whose inotify teardown would cost ms).  Listen
+			 * first, then look again: an end between the first
+			 * look and the watch still wakes us. */
 			ifd = subscribe();
 			for (k = 0; k < nmembers; k++)
 				members[k].dirty = 1;
 			if (selector != SEL_IDS)
 				scan_selected();
-			free(pf);
 			continue;
 		}
+		pf = calloc(nmembers + 1, sizeof *pf);
+		who = calloc(nmembers + 1, sizeof *who);
+		if (!pf || !who)
+			ag_die(AG_EXIT_FAIL, "out of memory");
 		pf[0].fd = ifd;
 		pf[0].events = POLLIN;
 		for (k = 0; k < nmembers; k++) {
 			if (members[k].pidfd < 0 || is_done(&members[k]))
 				continue;
+			who[np] = k;
 			pf[np].fd = members[k].pidfd;
 			pf[np].events = POLLIN;
 			np++;
@@ -459,35 +437,24 @@ main(int argc, char **argv)
 		n = poll(pf, np, wait_ms);
 		if (n < 0 && errno != EINTR)
 			ag_die(AG_EXIT_FAIL, "poll");
-		if (n > 0) {
-			if (pf[0].revents)
-				drain_events(ifd);
-			for (k = 0; k < nmembers; k++) {
-				size_t j;
+		if (n > 0 && pf[0].revents)
+			drain_events(ifd);
+		for (k = 1; n > 0 && k < np; k++) {
+			struct member *m = &members[who[k]];
 
-				for (j = 1; j < np; j++) {
-					if (pf[j].fd != members[k].pidfd ||
-					    !pf[j].revents)
-						continue;
-					close(members[k].pidfd);
-					members[k].pidfd = -1;
-					members[k].dirty = 1;
-				}
-			}
+			if (!pf[k].revents)
+				continue;
+			/* The process of a monitor-less agent ended. */
+			close(m->pidfd);
+			m->pidfd = -1;
+			m->dirty = 1;
 		}
 		free(pf);
+		free(who);
 	}
 
-	timed_out = 0;
+	timed_out = !all_done(any);
 	rc = AG_EXIT_OK;
-	{
-		size_t done = 0;
-
-		for (k = 0; k < nmembers; k++)
-			done += is_done(&members[k]);
-		if (any ? done == 0 && nmembers > 0 : done < nmembers)
-			timed_out = 1;
-	}
 	if (selector != SEL_IDS)
 		qsort(members, nmembers, sizeof *members, cmp_member);
 	for (k = 0; k < nmembers; k++) {

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "file.h"
+#include "names.h"
 
 int
 write_all(int fd, const void *buf, size_t len)
@@ -49,20 +49,9 @@ fsync_fd(int fd)
 static void
 temp_name(char *buf, size_t cap, const char *name)
 {
-	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char r[6];
 	char suf[7];
-	int i;
 
-	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
-		unsigned long x = (unsigned long)getpid() ^
-		    (unsigned long)(size_t)&r ^ (unsigned long)random();
-		for (i = 0; i < 6; i++, x >>= 5)
-			r[i] = (unsigned char)x;
-	}
-	for (i = 0; i < 6; i++)
-		suf[i] = al[r[i] % 36];
-	suf[6] = '\0';
+	random_name(suf, sizeof suf);
 	/* Keep the whole name within NAME_MAX: long names are cut. */
 	snprintf(buf, cap, ".%.200s.%s", name, suf);
 }
@@ -329,22 +318,6 @@ lock_at(int dirfd, const char *name, int op)
 		return -1;
 	}
 	return fd;
-}
-
-int
-lock_is_held_at(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	int r;
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		r = 0;
-	else
-		r = errno == EWOULDBLOCK ? 1 : -1;
-	close(fd);
-	return r;
 }
 
 int

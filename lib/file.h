@@ -54,8 +54,6 @@ int append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
 /* Open (creating) a lock file and flock(2) it with op (LOCK_EX|LOCK_NB ...).
  * Returns the fd holding the lock; close it to release. */
 int lock_at(int dirfd, const char *name, int op);
-/* Is the lock on dirfd/name held by someone?  1 yes, 0 no, -1 error. */
-int lock_is_held_at(int dirfd, const char *name);
 
 /* Create dirfd/name if missing and set its times to now. */
 int touch_at(int dirfd, const char *name);

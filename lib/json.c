@@ -64,20 +64,3 @@ json_print(jv v)
 		free(line);
 	}
 }
-
-const char *
-json_str(jv obj, const char *key, const char *def, char *buf, size_t cap)
-{
-	jv x;
-
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
-		return def;
-	x = jv_object_get(jv_copy(obj), jv_string(key));
-	if (jv_get_kind(x) != JV_KIND_STRING) {
-		jv_free(x);
-		return def;
-	}
-	snprintf(buf, cap, "%s", jv_string_value(x));
-	jv_free(x);
-	return buf;
-}

@@ -16,8 +16,5 @@ char *json_line(jv v, size_t *len);
 int json_write_at(int dirfd, const char *name, jv v, int flags);
 /* Print v as one line on stdout; consumes v. */
 void json_print(jv v);
-/* A string member of an object, or def; borrows obj. */
-const char *json_str(jv obj, const char *key, const char *def, char *buf,
-    size_t cap);
 
 #endif

@@ -287,7 +287,6 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	struct child_args args;
 	struct agent_end end;
 	char reason[512], *resolved = NULL;
-	struct proc_id id;
 	siginfo_t si;
 	sigset_t chld;
 	void *stack;
@@ -325,7 +324,6 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		e = command_resolve(s->argv[0], s->envp, &resolved);
 		args.path = e ? s->argv[0] : resolved ? resolved : s->argv[0];
 	}
-	proc_identify(getpid(), &id);   /* caches the boot id for A */
 	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)

@@ -69,7 +69,7 @@ is_frame(const char *line, size_t len)
 	    starts(line, len, "[LOST] ");
 }
 
-int
+static int
 log_line_is_error(const char *line, size_t len)
 {
 	static const char *const words[] = { "error", "fatal", "exception",

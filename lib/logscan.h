@@ -28,7 +28,5 @@ struct log_summary {
 void log_scan(int dirfd, struct log_summary *s);
 /* The text after the last "[PROGRESS]" in the last few KiB, or "". */
 void log_last_progress(int dirfd, char *buf, size_t cap);
-/* Does this line look like an error report? (exposed for tests) */
-int log_line_is_error(const char *line, size_t len);
 
 #endif

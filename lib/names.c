@@ -1,6 +1,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "names.h"
 
@@ -176,4 +179,33 @@ duration_format(int64_t ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%lldd%02lldh", (long long)(ms / 86400000),
 		    (long long)(ms / 3600000 % 24));
+}
+
+void
+random_name(char *buf, size_t n)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned long counter;
+	unsigned char r[32];
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (n - 1 > sizeof r)
+		n = sizeof r + 1;
+	if (getrandom(r, n - 1, GRND_NONBLOCK) != (ssize_t)(n - 1)) {
+		/* No entropy yet (early boot): still vary by process and time. */
+		struct timespec t;
+		unsigned long x;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		x = (unsigned long)t.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+		    ++counter * 2654435761UL;
+		for (i = 0; i < n - 1; i++, x = x * 6364136223846793005UL + 1)
+			r[i] = (unsigned char)(x >> 33);
+	}
+	buf[0] = al[r[0] % 26];
+	for (i = 1; i < n - 1; i++)
+		buf[i] = al[r[i] % 36];
+	buf[n - 1] = '\0';
 }

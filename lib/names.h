@@ -30,6 +30,13 @@ void agent_id_parent(const char *id, char *buf);
 int agent_id_is_descendant(const char *id, const char *anc);
 
 /*
+ * A random name of n-1 characters of [a-z0-9], a letter first, into buf
+ * (n bytes).  Uniqueness is the caller's to enforce (O_EXCL, rename
+ * without replace): this only makes collisions rare.
+ */
+void random_name(char *buf, size_t n);
+
+/*
  * Durations: 250ms, 90s, 10m, 2h, 7d, or a bare number of seconds; a
  * decimal fraction is allowed (1.5s).  Negative, empty, unknown units and
  * overflow are refused.  Returns 0 and sets *ms, or -1.

@@ -30,6 +30,16 @@ check "its TERM-proof background child is gone too" gone "$cpid"
 d0=$(jq -r .duration_ms .project/agents/obstinate/result.json)
 check "KILL came after the grace period (>= 650ms, got ${d0}ms)" test "$d0" -ge 650
 
+# A stop request (the stop file, as ag-stop writes it) is what the
+# monitor records when the agent then ends.
+ag-spawn -n halted -- sleep 30 >/dev/null
+echo "operator asked" >.project/agents/halted/stop
+kill -TERM "-$(cat .project/agents/halted/pid)"
+expect_exit 1 "a stopped agent makes ag-wait exit 1" ag-wait halted
+is "status stopped, exit 143" "$(st halted) $(cat .project/agents/halted/exit)" "stopped 143"
+like "[STOPPED] line with the reason" "$(tail -n 1 .project/agents/halted/output.log)" '^\[STOPPED\] .* operator asked$'
+is "the reason in result.json" "$(jq -r .reason .project/agents/halted/result.json)" "operator asked"
+
 # The heartbeat is touched while the agent runs.
 AG_HEARTBEAT=100ms ag-spawn -n hb -- sleep 0.6 >/dev/null
 sleep 0.1

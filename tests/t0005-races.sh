@@ -52,4 +52,11 @@ check "one waiter, 10 agents ending at different times" ag-wait $(seq -f 'many%g
 ag-spawn -n first -- sh -c 'sleep 0.3; ag-spawn -n late --no-parent -- sleep 0.5' >/dev/null
 ag-wait --all >/dev/null
 is "ag-wait --all waited for an agent spawned meanwhile" "$(st late)" completed
+# --children picks up a child spawned while it already waits: the waiter
+# starts when only "early" exists, and would return when early ends
+# (0.6s) if it missed "late" (born at 0.3s, ends at 0.9s).
+ag-spawn -n boss -- sh -c 'sleep 0.3; ag-spawn -n late -- sleep 0.6 >/dev/null' >/dev/null
+ag-spawn -n early --parent boss -- sleep 0.6 >/dev/null
+ag-wait --children boss >"$T/kids"
+is "ag-wait --children waited for a child born meanwhile" "$(cut -d' ' -f1,2 "$T/kids" | tr '\n' ' ')" "boss.early completed boss.late completed "
 done_testing

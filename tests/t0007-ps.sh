@@ -17,7 +17,14 @@ row=$(echo "$out" | awk -F'\t' '$1=="build"')
 is "a row: id, role, status" "$(echo "$row" | cut -f1-3)" "$(printf 'build\tsupervisor\trunning')"
 is "progress is the last [PROGRESS] line" "$(echo "$row" | cut -f6)" "2/3 link"
 like "elapsed is a duration" "$(echo "$row" | cut -f4)" '^[0-9.]+(ms|s)$'
-is "cost" "$(echo "$row" | cut -f5)" '$0.00'
+is "cost is \$0.00 while no cost is recorded" "$(echo "$row" | cut -f5)" '$0.00'
+echo 1.2345 >.project/agents/lint/cost
+is "cost comes from the agent's cost file" "$(ag-ps | awk -F'\t' '$1=="lint"{print $5}')" '$1.23'
+role=rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr
+ag-spawn -n longrole -r "$role" -- true >/dev/null
+ag-wait longrole >/dev/null
+is "a 64-character role is shown whole" "$(ag-ps | awk -F'\t' '$1=="longrole"{print $2}')" "$role"
+is "  on a terminal too" "$(script -qc 'ag-ps' /dev/null | tr -d '\r' | awk '$1=="longrole"{print $2}')" "$role"
 is "queued agents show queued" "$(echo "$out" | awk -F'\t' '$1=="waiting"{print $3}')" queued
 is "recently ended agents are shown by default" "$(echo "$out" | awk -F'\t' '$1=="lint"{print $3}')" failed
 run=$(ag-ps --running | cut -f1 | tail -n +2 | sort | tr '\n' ' ')
