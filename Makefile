@@ -40,17 +40,22 @@ JQ_LIBS  = -ljq -lonig
 
 # The hot commands link only libjq: libgit2 and libarchive cost ~6 ms of
 # start-up each time a process starts, and these run in shell loops.
-CMDS     = ag ag-spawn ag-wait ag-ps
+CMDS     = ag ag-spawn ag-wait ag-ps ag-session ag-handoff
+# Helpers run by the commands, never by users: only they link libarchive
+# (and later libgit2).
+HELPERS  = ag-session-archive
+LIBEXEC  = $(PREFIX)/libexec/ag
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS     = $(CMDS:%=$(BUILD)/bin/%)
+HELPER_BINS = $(HELPERS:%=$(BUILD)/libexec/ag/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.[157])
 
 .PHONY: all check install uninstall demo bench clean deps lint
 .SECONDARY:
-all: deps $(BINS) $(UNITS)
+all: deps $(BINS) $(HELPER_BINS) $(UNITS)
 
 # Missing -dev packages: install them as root, else say exactly what to run.
 DEB_PKGS = libgit2-dev libjq-dev libonig-dev libarchive-dev
@@ -90,6 +95,11 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libag.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JQ_LIBS) -lpthread
 
+$(BUILD)/libexec/ag/ag-session-archive: $(BUILD)/cmd/ag-session-archive.o \
+    $(BUILD)/libag.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -larchive $(JQ_LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libag.a tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libag.a $(JQ_LIBS)
@@ -101,6 +111,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBEXEC)
+	install -m 755 $(HELPER_BINS) $(DESTDIR)$(LIBEXEC)/
 	for m in $(MANS); do \
 	  s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	for c in $(CMDS); do \
@@ -113,6 +125,7 @@ install: all
 
 uninstall:
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
+	for c in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXEC)/$$c; done
 
 # Tests drive the installed commands, as a user would.
 TESTROOT = $(CURDIR)/$(BUILD)/destdir

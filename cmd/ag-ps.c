@@ -29,6 +29,7 @@
 #include "logscan.h"
 #include "names.h"
 #include "project.h"
+#include "session.h"
 
 #define RECENT_MS (3600 * 1000LL)
 
@@ -108,7 +109,9 @@ static struct {
 	size_t n;
 	atomic_size_t next;
 	int all, running, json;
-	const char *session;
+	const char *session;            /* -s: its name, id, old names */
+	char sess_name[AG_NAME_MAX + 1], sess_id[AG_NAME_MAX + 2];
+	char *sess_aliases;
 	int64_t now;
 } work;
 
@@ -127,7 +130,8 @@ fill_row(struct row *w)
 	    w->ended < 0 || work.now - w->ended > RECENT_MS))
 		goto out;
 	if (work.session && (read_line_at(afd, "session", buf, sizeof buf) < 0 ||
-	    strcmp(buf, work.session)))
+	    !session_names_match(buf, work.session, work.sess_id,
+	    work.sess_aliases)))
 		goto out;
 	if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
 		snprintf(w->role, sizeof w->role, "-");
@@ -235,6 +239,22 @@ main(int argc, char **argv)
 		work.running = running;
 		work.json = json;
 		work.session = session;
+		if (session) {
+			size_t len;
+			int sfd = session_open(&p, session, work.sess_name);
+
+			/* A live session is known by its name, its id and
+			 * its old names; anything else by the word given. */
+			if (sfd >= 0) {
+				if (read_line_at(sfd, "id", work.sess_id,
+				    sizeof work.sess_id) < 0)
+					work.sess_id[0] = '\0';
+				work.sess_aliases = read_all_at(sfd, "aliases",
+				    &len);
+				close(sfd);
+				work.session = work.sess_name;
+			}
+		}
 		work.now = now;
 		atomic_init(&work.next, 0);
 		nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "billing.h"
 #include "clock.h"
 #include "err.h"
 #include "file.h"
@@ -30,6 +31,7 @@
 #include "names.h"
 #include "project.h"
 #include "sched.h"
+#include "session.h"
 
 extern char **environ;
 
@@ -173,6 +175,38 @@ publish_failed(struct project *p, const char *tmp, int dirfd, const char *id,
 	ag_die(AG_EXIT_FAIL, "cannot publish agent %s", id);
 }
 
+/*
+ * -s SESSION: the session must exist and be active.  Its current name is
+ * what the agent records (an id given on the command line is resolved),
+ * and the spawn counts as activity.
+ */
+static void
+join_session(struct project *p, char *session)
+{
+	char name[AG_NAME_MAX + 1];
+	enum session_state st;
+	int lfd, sfd;
+
+	if ((lfd = session_lock(p)) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
+	if ((sfd = session_open(p, session, name)) < 0) {
+		if (errno != ENOENT)
+			ag_die(AG_EXIT_FAIL, "cannot open session %s", session);
+		if (session_archived(p, session, name))
+			ag_diex(AG_EXIT_USAGE, "session %s is archived, not "
+			    "active", name);
+		ag_diex(AG_EXIT_USAGE, "unknown session '%s'", session);
+	}
+	if ((st = session_state_at(sfd)) != SS_ACTIVE)
+		ag_diex(AG_EXIT_USAGE, "session %s is %s, not active", name,
+		    session_state_name(st));
+	if (session_touch(sfd) < 0)
+		ag_warn("cannot touch session %s", name);
+	close(sfd);
+	close(lfd);
+	memcpy(session, name, strlen(name) + 1);
+}
+
 /* A command that cannot be executed: the agent is recorded failed with
  * 127 or 126, as a shell would report it, and nothing is started. */
 static int
@@ -198,7 +232,7 @@ record_exec_failure(int dirfd, struct agent_spec *s, int e)
 	end.exit_code = exec_errno_code(e);
 	end.ended_ms = clock_wall_ms();
 	end.spec = s;
-	return agent_finish(dirfd, s->id, &end);
+	return agent_finish(NULL, dirfd, s->id, &end);
 }
 
 int
@@ -338,14 +372,13 @@ main(int argc, char **argv)
 	if (isolate)
 		ag_diex(AG_EXIT_USAGE, "--isolate: git isolation is not part "
 		    "of this build yet");
-	if (s.session[0])
-		ag_diex(AG_EXIT_USAGE, "-s %s: sessions are not part of this "
-		    "build yet", s.session);
 	if (s.description && (r = strpbrk(s.description, "\n\r")))
 		ag_diex(AG_EXIT_USAGE, "bad description: it contains a "
 		    "line break");
 
 	project_open_or_die(&p, PROJ_CREATE);
+	if (s.session[0])
+		join_session(&p, s.session);
 	if (p.agents < 0)
 		ag_die(AG_EXIT_FAIL, "cannot open %s/agents", p.path);
 
@@ -446,6 +479,10 @@ again:
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;
 		}
+		/* Billed only once it exists under its name. */
+		if (billing_agent_end(&p, s.id, s.role, s.parent, s.session, 0,
+		    "failed", clock_wall_ms()) < 0)
+			ag_warn("cannot append the agent_end event of %s", s.id);
 		printf("%s\n", s.id);
 		fflush(stdout);
 		errno = exec_err;
@@ -467,7 +504,7 @@ again:
 			    .reason = "could not be started", .spec = &s };
 			int err = errno;
 
-			agent_finish(dirfd, s.id, &e);
+			agent_finish(&p, dirfd, s.id, &e);
 			errno = err;
 			ag_die(AG_EXIT_FAIL, "cannot start agent %s", s.id);
 		}

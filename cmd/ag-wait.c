@@ -33,6 +33,7 @@
 #include "names.h"
 #include "proc.h"
 #include "project.h"
+#include "session.h"
 
 static const char usage_text[] =
     "usage: ag-wait [-t TIMEOUT] [--any] [--json] [--quiet]\n"
@@ -57,9 +58,12 @@ static struct member *members;
 static size_t nmembers, capmembers;
 static struct project proj;
 
-enum sel { SEL_IDS, SEL_ALL, SEL_CHILDREN };
+enum sel { SEL_IDS, SEL_ALL, SEL_CHILDREN, SEL_SESSION };
 static enum sel selector = SEL_IDS;
 static const char *sel_root;
+/* -s: the session's name, id and old names. */
+static char sess_name[AG_NAME_MAX + 1], sess_id[AG_NAME_MAX + 2];
+static char *sess_aliases;
 
 static int
 find_member(const char *id)
@@ -103,6 +107,19 @@ selected(const char *name)
 		return 1;
 	case SEL_CHILDREN:
 		return agent_id_is_descendant(name, sel_root);
+	case SEL_SESSION: {
+		char buf[AG_NAME_MAX + 2];
+		int fd, r;
+
+		if (find_member(name) >= 0)
+			return 0;
+		if ((fd = agent_open(&proj, name)) < 0)
+			return 0;
+		r = read_line_at(fd, "session", buf, sizeof buf) == 0 &&
+		    session_names_match(buf, sess_name, sess_id, sess_aliases);
+		close(fd);
+		return r;
+	}
 	default:
 		return 0;
 	}
@@ -342,8 +359,10 @@ main(int argc, char **argv)
 			if ((r = name_check(optarg)))
 				ag_diex(AG_EXIT_USAGE, "bad session '%s': %s",
 				    optarg, r);
-			ag_diex(AG_EXIT_USAGE, "-s %s: sessions are not part of "
-			    "this build yet", optarg);
+			selector = SEL_SESSION;
+			sel_root = optarg;
+			nsel++;
+			break;
 		case 'c':
 			if ((r = agent_id_check(optarg)))
 				ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s",
@@ -364,8 +383,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (nsel > 1 || (nsel && optind < argc))
-		ag_diex(AG_EXIT_USAGE, "give agent ids, --children or --all, "
-		    "not several");
+		ag_diex(AG_EXIT_USAGE, "give agent ids, -s, --children or "
+		    "--all, not several");
 	if (!nsel && optind >= argc) {
 		ag_warnx("no agents named");
 		usage();
@@ -390,6 +409,22 @@ main(int argc, char **argv)
 		if (fd < 0)
 			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", sel_root);
 		close(fd);
+	}
+	if (selector == SEL_SESSION) {
+		size_t len;
+		int sfd = session_open(&proj, sel_root, sess_name);
+
+		if (sfd < 0 && errno != ENOENT)
+			ag_die(AG_EXIT_FAIL, "cannot open session %s", sel_root);
+		if (sfd < 0 && session_archived(&proj, sel_root, sess_name))
+			ag_diex(AG_EXIT_USAGE, "session %s is archived (restore "
+			    "it first)", sess_name);
+		if (sfd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown session '%s'", sel_root);
+		if (read_line_at(sfd, "id", sess_id, sizeof sess_id) < 0)
+			sess_id[0] = '\0';
+		sess_aliases = read_all_at(sfd, "aliases", &len);
+		close(sfd);
 	}
 	if (selector != SEL_IDS)
 		scan_selected();

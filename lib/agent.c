@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "billing.h"
 #include "clock.h"
 #include "file.h"
 #include "json.h"
@@ -317,16 +318,6 @@ command_json(int dirfd, const struct agent_spec *s)
 	return a;
 }
 
-static jv
-file_or_null(int dirfd, const char *name)
-{
-	char buf[AG_ID_MAX + 2];
-
-	if (read_line_at(dirfd, name, buf, sizeof buf) < 0 || !buf[0])
-		return jv_null();
-	return jv_string(buf);
-}
-
 static int
 footer(int dirfd, const struct agent_end *e, const char *ts)
 {
@@ -371,9 +362,11 @@ footer(int dirfd, const struct agent_end *e, const char *ts)
 }
 
 int
-agent_finish(int dirfd, const char *id, const struct agent_end *e)
+agent_finish(struct project *p, int dirfd, const char *id,
+    const struct agent_end *e)
 {
 	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
+	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
 	struct log_summary sum;
 	int64_t start_ms = 0;
 	jv r, out, bill;
@@ -394,6 +387,15 @@ agent_finish(int dirfd, const char *id, const struct agent_end *e)
 		snprintf(role, sizeof role, "%s", e->spec->role);
 	else if (read_line_at(dirfd, "role", role, sizeof role) < 0)
 		snprintf(role, sizeof role, "workagent");
+	if (e->spec) {
+		snprintf(parent, sizeof parent, "%s", e->spec->parent);
+		snprintf(session, sizeof session, "%s", e->spec->session);
+	} else {
+		if (read_line_at(dirfd, "parent", parent, sizeof parent) < 0)
+			parent[0] = '\0';
+		if (read_line_at(dirfd, "session", session, sizeof session) < 0)
+			session[0] = '\0';
+	}
 
 	log_scan(dirfd, &sum);
 	out = jv_object();
@@ -412,17 +414,10 @@ agent_finish(int dirfd, const char *id, const struct agent_end *e)
 	r = jv_object_set(r, jv_string("status"),
 	    jv_string(status_name(e->status)));
 	r = jv_object_set(r, jv_string("role"), jv_string(role));
-	if (e->spec) {
-		r = jv_object_set(r, jv_string("parent"), e->spec->parent[0] ?
-		    jv_string(e->spec->parent) : jv_null());
-		r = jv_object_set(r, jv_string("session"), e->spec->session[0] ?
-		    jv_string(e->spec->session) : jv_null());
-	} else {
-		r = jv_object_set(r, jv_string("parent"),
-		    file_or_null(dirfd, "parent"));
-		r = jv_object_set(r, jv_string("session"),
-		    file_or_null(dirfd, "session"));
-	}
+	r = jv_object_set(r, jv_string("parent"),
+	    parent[0] ? jv_string(parent) : jv_null());
+	r = jv_object_set(r, jv_string("session"),
+	    session[0] ? jv_string(session) : jv_null());
 	r = jv_object_set(r, jv_string("command"), command_json(dirfd, e->spec));
 	r = jv_object_set(r, jv_string("start_time"),
 	    have_start ? jv_string(started) : jv_null());
@@ -451,7 +446,13 @@ agent_finish(int dirfd, const char *id, const struct agent_end *e)
 		return -1;
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
-	return fsync_fd(dirfd);
+	if (fsync_fd(dirfd) < 0)
+		return -1;
+	if (p && billing_agent_end(p, id, role, parent, session,
+	    have_start ? e->ended_ms - start_ms : 0, status_name(e->status),
+	    e->ended_ms) < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -498,7 +499,7 @@ agent_check_lost(struct project *p, int dirfd, const char *id,
 	e.exit_code = -1;
 	e.ended_ms = clock_wall_ms();
 	e.reason = "monitor and process gone; exit status unknown";
-	r = agent_finish(dirfd, id, &e);
+	r = agent_finish(p, dirfd, id, &e);
 	close(lockfd);
 	if (r < 0)
 		return -1;

@@ -81,10 +81,12 @@ struct agent_end {
 /*
  * Record an agent's end: the framing line in output.log, result.json,
  * exit, ended, then status (which wakes waiters), then one fsync of the
- * directory so that the final record survives a power loss.  The caller
- * holds the agent's lock.
+ * directory so that the final record survives a power loss; then, with
+ * p, the agent_end billing event (SPEC 6).  The caller holds the agent's
+ * lock.
  */
-int agent_finish(int dirfd, const char *id, const struct agent_end *e);
+int agent_finish(struct project *p, int dirfd, const char *id,
+    const struct agent_end *e);
 
 /*
  * For a running agent whose monitor may have died (kill -9, a crash, a

@@ -267,7 +267,7 @@ monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
 	end.exit_code = -1;
 	end.ended_ms = clock_wall_ms();
 	end.reason = reason;
-	if (agent_finish(dirfd, s->id, &end) < 0)
+	if (agent_finish(p, dirfd, s->id, &end) < 0)
 		ag_warn("cannot record the end of agent %s", s->id);
 	sched_after_end(p, s->id, s->queue);
 	_exit(AG_EXIT_FAIL);
@@ -418,7 +418,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		end.status = code == 0 ? ST_COMPLETED : ST_FAILED;
 	}
 	end.spec = s;
-	if (agent_finish(dirfd, s->id, &end) < 0)
+	if (agent_finish(p, dirfd, s->id, &end) < 0)
 		ag_warn("cannot record the end of agent %s", s->id);
 	sched_after_end(p, s->id, s->queue);
 	_exit(0);

@@ -239,7 +239,7 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 		    .exit_code = -1, .ended_ms = clock_wall_ms(),
 		    .reason = "could not be started" };
 
-		agent_finish(afd, id, &e);
+		agent_finish(p, afd, id, &e);
 		r = -1;
 	}
 	/* The secrets it was spawned with are its monitor's now. */
@@ -252,7 +252,7 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 }
 
 static int
-fail_queued(int afd, const char *id, const char *why)
+fail_queued(struct project *p, int afd, const char *id, const char *why)
 {
 	struct agent_end e;
 	int lockfd = lock_at(afd, "lock", LOCK_EX | LOCK_NB), r;
@@ -265,7 +265,7 @@ fail_queued(int afd, const char *id, const char *why)
 	e.ended_ms = clock_wall_ms();
 	e.reason = why;
 	unlinkat(afd, "environ", 0);
-	r = agent_finish(afd, id, &e);
+	r = agent_finish(p, afd, id, &e);
 	close(lockfd);
 	return r;
 }
@@ -311,7 +311,7 @@ sched_pass(struct project *p)
 				close(afd);
 				continue;
 			case DEP_FAILED:
-				if (fail_queued(afd, id, why) == 0) {
+				if (fail_queued(p, afd, id, why) == 0) {
 					unlinkat(qfd, names[i], 0);
 					done[i] = 1;
 					changed = 1;

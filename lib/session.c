@@ -1,0 +1,316 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "file.h"
+#include "session.h"
+
+static const char *const state_names[] = {
+	[SS_UNKNOWN] = "unknown", [SS_ACTIVE] = "active",
+	[SS_PAUSED] = "paused", [SS_COMPLETED] = "completed",
+	[SS_ARCHIVED] = "archived",
+};
+
+const char *
+session_state_name(enum session_state st)
+{
+	return (unsigned)st <= SS_ARCHIVED ? state_names[st] : "unknown";
+}
+
+enum session_state
+session_state_parse(const char *s)
+{
+	int i;
+
+	for (i = SS_ACTIVE; i <= SS_ARCHIVED; i++)
+		if (!strcmp(s, state_names[i]))
+			return (enum session_state)i;
+	return SS_UNKNOWN;
+}
+
+int
+session_transition_ok(enum session_state from, enum session_state to)
+{
+	switch (to) {
+	case SS_PAUSED: return from == SS_ACTIVE;
+	case SS_ACTIVE: return from == SS_PAUSED;
+	case SS_COMPLETED:
+		return from == SS_ACTIVE || from == SS_PAUSED ||
+		    from == SS_ARCHIVED;
+	case SS_ARCHIVED: return from == SS_COMPLETED;
+	default: return 0;
+	}
+}
+
+int
+sessions_dir(struct project *p, int flags)
+{
+	return project_subdir(p, "sessions", flags);
+}
+
+int
+session_lock(struct project *p)
+{
+	int dfd = sessions_dir(p, PROJ_CREATE), fd, e;
+
+	if (dfd < 0)
+		return -1;
+	fd = lock_at(dfd, ".lock", LOCK_EX);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
+}
+
+enum session_state
+session_state_at(int sfd)
+{
+	char buf[32];
+
+	if (read_line_at(sfd, "state", buf, sizeof buf) < 0)
+		return SS_UNKNOWN;
+	return session_state_parse(buf);
+}
+
+int
+session_open(struct project *p, const char *ref, char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, fd;
+
+	if (name_check(ref)) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((dfd = sessions_dir(p, 0)) < 0)
+		return -1;
+	fd = openat(dfd, ref, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(name, AG_NAME_MAX + 1, "%s", ref);
+		close(dfd);
+		return fd;
+	}
+	/* Not a name: an id, which only sess_ ids need (a session
+	 * started with a name is known by it). */
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		return -1;
+	}
+	fd = -1;
+	while ((de = readdir(d))) {
+		char id[AG_NAME_MAX + 2];
+		int sfd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		if (read_line_at(sfd, "id", id, sizeof id) == 0 &&
+		    !strcmp(id, ref)) {
+			snprintf(name, AG_NAME_MAX + 1, "%s", de->d_name);
+			fd = sfd;
+			break;
+		}
+		close(sfd);
+	}
+	closedir(d);
+	if (fd < 0)
+		errno = ENOENT;
+	return fd;
+}
+
+int
+session_archived(struct project *p, const char *ref, char *name)
+{
+	char file[AG_NAME_MAX + 8];
+	struct dirent *de;
+	DIR *d;
+	int afd, found = 0;
+
+	if (name_check(ref))
+		return 0;
+	if ((afd = project_subdir(p, "archive", 0)) < 0)
+		return 0;
+	snprintf(file, sizeof file, "%s.json", ref);
+	if (faccessat(afd, file, F_OK, 0) == 0) {
+		snprintf(name, AG_NAME_MAX + 1, "%s", ref);
+		close(afd);
+		return 1;
+	}
+	if (!(d = fdopendir(afd))) {
+		close(afd);
+		return 0;
+	}
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		jv v, id;
+
+		if (de->d_name[0] == '.' || n < 6 ||
+		    strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		v = json_read_at(dirfd(d), de->d_name);
+		if (jv_get_kind(v) == JV_KIND_OBJECT) {
+			id = jv_object_get(jv_copy(v), jv_string("id"));
+			if (jv_get_kind(id) == JV_KIND_STRING &&
+			    !strcmp(jv_string_value(id), ref)) {
+				snprintf(name, AG_NAME_MAX + 1, "%.*s",
+				    (int)(n - 5), de->d_name);
+				found = 1;
+			}
+			jv_free(id);
+		}
+		jv_free(v);
+	}
+	closedir(d);
+	return found;
+}
+
+int
+session_touch(int sfd)
+{
+	char ts[AG_TS_LEN];
+
+	ts_format(clock_wall_ms(), ts);
+	return atomic_puts_at(sfd, "last_activity", ts, 0);
+}
+
+jv
+session_tags(int sfd)
+{
+	size_t len;
+	char *buf = read_all_at(sfd, "tags", &len), *line, *nl;
+	jv a = jv_array();
+
+	if (!buf)
+		return a;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
+			nl = buf + len;
+		if (nl > line)
+			a = jv_array_append(a, jv_string_sized(line,
+			    (int)(nl - line)));
+	}
+	free(buf);
+	return a;
+}
+
+static jv
+line_or_null(int sfd, const char *file)
+{
+	char buf[1024];
+
+	if (read_line_at(sfd, file, buf, sizeof buf) < 0 || !buf[0])
+		return jv_null();
+	return jv_string(buf);
+}
+
+jv
+session_info(int sfd, const char *name)
+{
+	static const char *const files[] = { "id", "state", "role",
+	    "project", "created", "last_activity", "reason" };
+	struct dirent *de;
+	size_t i;
+	jv o = jv_object(), latest = jv_null();
+	int n = 0, hfd;
+	DIR *d;
+
+	o = jv_object_set(o, jv_string("name"), jv_string(name));
+	for (i = 0; i < sizeof files / sizeof files[0]; i++)
+		o = jv_object_set(o, jv_string(files[i]),
+		    line_or_null(sfd, files[i]));
+	o = jv_object_set(o, jv_string("tags"), session_tags(sfd));
+	hfd = openat(sfd, "handoffs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (hfd >= 0 && (d = fdopendir(hfd))) {
+		char best[256] = "";
+
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			n++;
+			if (strcmp(de->d_name, best) > 0)
+				snprintf(best, sizeof best, "%s", de->d_name);
+		}
+		closedir(d);
+		if (best[0])
+			latest = jv_string(best);
+	} else if (hfd >= 0) {
+		close(hfd);
+	}
+	o = jv_object_set(o, jv_string("handoffs"), jv_number(n));
+	o = jv_object_set(o, jv_string("latest_handoff"), latest);
+	return o;
+}
+
+void
+session_new_id(char *buf)
+{
+	char r[11];
+
+	random_name(r, sizeof r);
+	snprintf(buf, AG_NAME_MAX + 1, "sess_%s", r);
+}
+
+int
+session_names_match(const char *s, const char *name, const char *id,
+    const char *aliases)
+{
+	const char *a;
+	size_t n = strlen(s);
+
+	if (!strcmp(s, name) || (id[0] && !strcmp(s, id)))
+		return 1;
+	for (a = aliases; a && *a; a = strchr(a, '\n') ? strchr(a, '\n') + 1 :
+	    a + strlen(a))
+		if (!strncmp(a, s, n) && (a[n] == '\n' || a[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+jv
+session_agent_ids(struct project *p, int sfd, const char *name)
+{
+	char id[AG_NAME_MAX + 2] = "";
+	struct dirent *de;
+	size_t len;
+	char *aliases = read_all_at(sfd, "aliases", &len);
+	jv ids = jv_array();
+	DIR *d;
+	int fd;
+
+	if (read_line_at(sfd, "id", id, sizeof id) < 0)
+		id[0] = '\0';
+	if (p->agents < 0 || (fd = dup(p->agents)) < 0 ||
+	    !(d = fdopendir(fd))) {
+		free(aliases);
+		return ids;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char s[AG_NAME_MAX + 2];
+		int afd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		afd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (afd < 0)
+			continue;
+		if (read_line_at(afd, "session", s, sizeof s) == 0 &&
+		    session_names_match(s, name, id, aliases))
+			ids = jv_array_append(ids, jv_string(de->d_name));
+		close(afd);
+	}
+	closedir(d);
+	free(aliases);
+	return ids;
+}
