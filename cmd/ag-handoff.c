@@ -163,8 +163,18 @@ empty_value(jv v)
 		return 1;
 	case JV_KIND_STRING:
 		return jv_string_length_bytes(jv_copy(v)) == 0;
-	case JV_KIND_ARRAY:
-		return jv_array_length(jv_copy(v)) == 0;
+	case JV_KIND_ARRAY: {
+		int i, n = jv_array_length(jv_copy(v)), empty = 1;
+
+		/* -f KEY= gives [""]: no value either. */
+		for (i = 0; i < n && empty; i++) {
+			jv e = jv_array_get(jv_copy(v), i);
+
+			empty = empty_value(e);
+			jv_free(e);
+		}
+		return empty;
+	}
 	default:
 		return 0;
 	}

@@ -190,11 +190,18 @@ heading(const char *key, FILE *out)
 	fputs("\n\n", out);
 }
 
+/* indent: continuation lines of a list item are indented under it. */
 static void
-value_text(jv v, FILE *out)
+value_text(jv v, FILE *out, int indent)
 {
 	if (jv_get_kind(v) == JV_KIND_STRING) {
-		fputs(jv_string_value(v), out);
+		const char *c;
+
+		for (c = jv_string_value(v); *c; c++) {
+			fputc(*c, out);
+			if (*c == '\n' && indent && c[1])
+				fputs("  ", out);
+		}
 	} else {
 		jv s = jv_dump_string(jv_copy(v), 0);
 
@@ -215,20 +222,20 @@ field(const char *key, jv v, FILE *out)
 			jv e = jv_array_get(jv_copy(v), i);
 
 			fputs("- ", out);
-			value_text(e, out);
+			value_text(e, out, 1);
 			fputc('\n', out);
 			jv_free(e);
 		}
 	} else if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		jv_object_foreach(v, k, e) {
 			fprintf(out, "- %s: ", jv_string_value(k));
-			value_text(e, out);
+			value_text(e, out, 1);
 			fputc('\n', out);
 			jv_free(k);
 			jv_free(e);
 		}
 	} else {
-		value_text(v, out);
+		value_text(v, out, 0);
 		fputc('\n', out);
 	}
 	fputc('\n', out);

@@ -131,7 +131,7 @@ session_open(struct project *p, const char *ref, char *name)
 int
 session_archived(struct project *p, const char *ref, char *name)
 {
-	char file[AG_NAME_MAX + 8];
+	char file[AG_NAME_MAX + 10];
 	struct dirent *de;
 	DIR *d;
 	int afd, found = 0;
@@ -140,7 +140,9 @@ session_archived(struct project *p, const char *ref, char *name)
 		return 0;
 	if ((afd = project_subdir(p, "archive", 0)) < 0)
 		return 0;
-	snprintf(file, sizeof file, "%s.json", ref);
+	/* The archive itself is what makes a session archived; its .json
+	 * summary only serves list and show, and finds it by id. */
+	snprintf(file, sizeof file, "%s.tar.gz", ref);
 	if (faccessat(afd, file, F_OK, 0) == 0) {
 		snprintf(name, AG_NAME_MAX + 1, "%s", ref);
 		close(afd);

@@ -52,8 +52,8 @@ is "--json, one line per agent" "$(ag-wait --json hello bad | wc -l | tr -d ' ')
 expect_exit 2 "unknown id is exit 2" ag-wait hello nosuch
 expect_exit 2 "no agents named is exit 2" ag-wait
 expect_exit 2 "--all with ids is exit 2" ag-wait --all hello
-expect_exit 2 "-s before sessions exist is exit 2" ag-wait -s release
-like "  saying so" "$(cat "$T/.err")" "sessions are not part of this build yet"
+expect_exit 2 "-s of an unknown session is exit 2" ag-wait -s release
+like "  saying so" "$(cat "$T/.err")" "unknown session 'release'"
 kill -TERM "-$(cat .project/agents/slow/pid)"
 expect_exit 1 "an agent killed by a signal fails" ag-wait slow
 is "and its exit is 128+N" "$(cat .project/agents/slow/exit)" 143

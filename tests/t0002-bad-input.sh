@@ -26,7 +26,7 @@ expect_exit 2 "--after an unknown agent" ag-spawn --after nosuch -- true
 expect_exit 2 "--after a bad id" ag-spawn --after 'a//b' -- true
 expect_exit 2 "-e without =" ag-spawn -e FOO -- true
 expect_exit 2 "unknown option" ag-spawn --bogus -- true
-expect_exit 2 "-s before sessions exist" ag-spawn -s release -- true
+expect_exit 2 "-s of an unknown session" ag-spawn -s release -- true
 expect_exit 2 "--isolate before git isolation exists" ag-spawn --isolate -- true
 expect_exit 2 "ag-wait: unknown id" ag-wait nosuch
 expect_exit 2 "ag-wait: bad id" ag-wait '../x'
