@@ -23,6 +23,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,17 +569,22 @@ cmd_show(struct project *p, struct opts *o)
 struct listing {
 	const struct opts *o;
 	int64_t now;
-	jv rows;                /* array of [name, info] */
+	jv rows;                /* array of info objects */
+	/* Live sessions, read on every core: names, and a result each. */
+	int dfd;
+	char **names;
+	jv *found;              /* info, or jv_invalid() when filtered out */
+	size_t n;
+	atomic_size_t next;
 };
 
 /* One live session: the cheap filters first, each reading one file. */
-static void
-list_one(struct listing *l, int sfd, const char *name)
+static jv
+list_one(const struct listing *l, int sfd, const char *name)
 {
 	const struct opts *o = l->o;
 	char buf[64];
 	int64_t last;
-	jv info;
 	int i;
 
 	if (o->ntags) {
@@ -588,17 +595,88 @@ list_one(struct listing *l, int sfd, const char *name)
 			all = has_tag(tags, o->tags[i]);
 		jv_free(tags);
 		if (!all)
-			return;
+			return jv_invalid();
 	}
 	if (o->status && (read_line_at(sfd, "state", buf, sizeof buf) < 0 ||
 	    strcmp(buf, o->status)))
-		return;
+		return jv_invalid();
 	if (o->has_stale && (read_line_at(sfd, "last_activity", buf,
 	    sizeof buf) < 0 || ts_parse(buf, &last) < 0 ||
 	    l->now - last < o->stale_ms))
-		return;
-	info = session_info(sfd, name);
-	l->rows = jv_array_append(l->rows, info);
+		return jv_invalid();
+	return session_info(sfd, name);
+}
+
+static void *
+list_worker(void *arg)
+{
+	struct listing *l = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&l->next, 1)) < l->n) {
+		int sfd = openat(l->dfd, l->names[i], O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+
+		l->found[i] = sfd < 0 ? jv_invalid() :
+		    list_one(l, sfd, l->names[i]);
+		if (sfd >= 0)
+			close(sfd);
+	}
+	return NULL;
+}
+
+/* Thousands of sessions are thousands of small reads: spread them over
+ * the cores, as ag-ps does. */
+static void
+list_live(struct listing *l, int dfd)
+{
+	struct dirent *de;
+	size_t cap = 0, i;
+	pthread_t th[8];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nth, t, fd = dup(dfd);
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd)))
+		ag_die(AG_EXIT_FAIL, "cannot read the sessions");
+	l->dfd = dfd;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (l->n == cap) {
+			char **nn = realloc(l->names, (cap = cap ? cap * 2 :
+			    256) * sizeof *nn);
+
+			if (!nn)
+				ag_die(AG_EXIT_FAIL, "cannot allocate");
+			l->names = nn;
+		}
+		if (!(l->names[l->n++] = strdup(de->d_name)))
+			ag_die(AG_EXIT_FAIL, "cannot allocate");
+	}
+	closedir(d);
+	if (l->n && !(l->found = calloc(l->n, sizeof *l->found)))
+		ag_die(AG_EXIT_FAIL, "cannot allocate");
+	atomic_init(&l->next, 0);
+	nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
+	if (l->n < 64)
+		nth = 1;
+	for (t = 1; t < nth; t++)
+		if (pthread_create(&th[t], NULL, list_worker, l) != 0)
+			break;
+	nth = t;
+	list_worker(l);
+	for (t = 1; t < nth; t++)
+		pthread_join(th[t], NULL);
+	for (i = 0; i < l->n; i++) {
+		if (jv_is_valid(l->found[i]))
+			l->rows = jv_array_append(l->rows, l->found[i]);
+		else
+			jv_free(l->found[i]);
+		free(l->names[i]);
+	}
+	free(l->names);
+	free(l->found);
 }
 
 /* An archived session passes the same filters on its summary. */
@@ -667,21 +745,8 @@ cmd_list(struct project *p, struct opts *o)
 	need_args(o, 0, 0);
 	if ((!o->status || strcmp(o->status, "archived")) &&
 	    (dfd = sessions_dir(p, 0)) >= 0) {
-		if (!(d = fdopendir(dfd)))
-			ag_die(AG_EXIT_FAIL, "cannot read the sessions");
-		while ((de = readdir(d))) {
-			int sfd;
-
-			if (de->d_name[0] == '.')
-				continue;
-			sfd = openat(dirfd(d), de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_CLOEXEC);
-			if (sfd < 0)
-				continue;
-			list_one(&l, sfd, de->d_name);
-			close(sfd);
-		}
-		closedir(d);
+		list_live(&l, dfd);
+		close(dfd);
 	}
 	if ((!o->status || !strcmp(o->status, "archived")) &&
 	    (dfd = project_subdir(p, "archive", 0)) >= 0) {

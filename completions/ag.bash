@@ -1,4 +1,4 @@
-# bash completion for ag, ag-spawn, ag-wait and ag-ps.
+# bash completion for ag and its commands.
 
 _ag_project() {
 	if [ -n "${AG_PROJECT:-}" ]; then printf '%s\n' "$AG_PROJECT"; return; fi
@@ -22,6 +22,16 @@ _ag_queues() {
 	[ -n "$p" ] && [ -d "$p/queues" ] && command ls "$p/queues" 2>/dev/null
 }
 
+_ag_sessions() {
+	local p
+	p=$(_ag_project)
+	[ -n "$p" ] && [ -d "$p/sessions" ] && command ls "$p/sessions" 2>/dev/null
+}
+
+_ag_handoff_types="orchestrator_to_supervisor supervisor_to_workagent
+	workagent_completion supervisor_to_orchestrator supervisor_continuation
+	orchestrator_continuation"
+
 _ag_spawn() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -34,7 +44,8 @@ _ag_spawn() {
 	-r|--role) COMPREPLY=($(compgen -W "orchestrator supervisor workagent" -- "$cur")); return ;;
 	--parent|--after) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
 	-q|--queue) COMPREPLY=($(compgen -W "$(_ag_queues)" -- "$cur")); return ;;
-	-n|--name|-s|--session|-t|--timeout|--grace|--slots|-d|--description|-e|--env) return ;;
+	-s|--session) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")); return ;;
+	-n|--name|-t|--timeout|--grace|--slots|-d|--description|-e|--env) return ;;
 	esac
 	COMPREPLY=($(compgen -W "-n -r -s -t --grace -q --slots --after --parent
 	    --no-parent -d -e --help --" -- "$cur"))
@@ -43,7 +54,8 @@ _ag_spawn() {
 _ag_wait() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
-	-t|--timeout|-s|--session) return ;;
+	-t|--timeout) return ;;
+	-s|--session) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")); return ;;
 	--children) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
 	esac
 	COMPREPLY=($(compgen -W "-t --any --json --quiet -s --children --all
@@ -52,8 +64,53 @@ _ag_wait() {
 
 _ag_ps() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	case $prev in -s|--session) return ;; esac
+	case $prev in -s|--session) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")); return ;; esac
 	COMPREPLY=($(compgen -W "--all --running -s --tree --json --help" -- "$cur"))
+}
+
+_ag_session() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" = 1 ]; then
+		COMPREPLY=($(compgen -W "start name tag show list pause resume end
+		    archive restore" -- "$cur"))
+		return
+	fi
+	case $prev in
+	-r|--role) COMPREPLY=($(compgen -W "orchestrator supervisor workagent" -- "$cur")); return ;;
+	--status) COMPREPLY=($(compgen -W "active paused completed archived" -- "$cur")); return ;;
+	--reason)
+		[ "${COMP_WORDS[1]}" = end ] &&
+		    COMPREPLY=($(compgen -W "completed interrupted exit" -- "$cur"))
+		return ;;
+	-p|--project|--tag|--stale) return ;;
+	esac
+	case ${COMP_WORDS[1]} in
+	start) COMPREPLY=($(compgen -W "-r -p --tag" -- "$cur")) ;;
+	list) COMPREPLY=($(compgen -W "--status --tag --stale --json" -- "$cur")) ;;
+	show) COMPREPLY=($(compgen -W "--json $(_ag_sessions)" -- "$cur")) ;;
+	pause) COMPREPLY=($(compgen -W "--reason $(_ag_sessions)" -- "$cur")) ;;
+	end) COMPREPLY=($(compgen -W "--reason $(_ag_sessions)" -- "$cur")) ;;
+	name) COMPREPLY=($(compgen -W "--tag $(_ag_sessions)" -- "$cur")) ;;
+	*) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")) ;;
+	esac
+}
+
+_ag_handoff() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" = 1 ]; then
+		COMPREPLY=($(compgen -W "write read list" -- "$cur"))
+		return
+	fi
+	case $prev in
+	-t|--type) COMPREPLY=($(compgen -W "$_ag_handoff_types" -- "$cur")); return ;;
+	--from) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-f|--field) return ;;
+	esac
+	case ${COMP_WORDS[1]} in
+	write) COMPREPLY=($(compgen -W "-t -f --from $(_ag_sessions)" -- "$cur")) ;;
+	read) COMPREPLY=($(compgen -W "-t --json latest $(_ag_sessions)" -- "$cur")) ;;
+	*) COMPREPLY=($(compgen -W "--json $(_ag_sessions)" -- "$cur")) ;;
+	esac
 }
 
 _ag() {
@@ -64,7 +121,7 @@ _ag() {
 		return
 	fi
 	case ${COMP_WORDS[1]} in
-	spawn|wait|ps)
+	spawn|wait|ps|session|handoff)
 		local f=_ag_${COMP_WORDS[1]}
 		COMP_WORDS=("ag-${COMP_WORDS[1]}" "${COMP_WORDS[@]:2}")
 		COMP_CWORD=$((COMP_CWORD - 1))
@@ -76,3 +133,5 @@ complete -F _ag ag
 complete -F _ag_spawn ag-spawn
 complete -F _ag_wait ag-wait
 complete -F _ag_ps ag-ps
+complete -F _ag_session ag-session
+complete -F _ag_handoff ag-handoff

@@ -49,4 +49,19 @@ printf '$ jq -c .output.metrics .project/agents/build/result.json\n'
 jq -c .output.metrics .project/agents/build/result.json
 printf '$ grep -l failed .project/agents/*/status\n'
 grep -l failed .project/agents/*/status
+say "A named session carries work across agents, with handoffs"
+run ag-session start -r orchestrator --tag feature:auth auth
+run ag-handoff write auth -t orchestrator_to_supervisor -f objective="Add login" -f success_criteria="tests pass" -f success_criteria="docs updated"
+run ag-spawn -s auth -n auth-impl -r workagent -- sh -c 'fake-agent 2 0.2 && ag-handoff write "$AG_SESSION" -t workagent_completion -f work_completed="login form" -f work_completed="session cookie" >/dev/null'
+run ag-wait -s auth
+run ag-handoff list auth
+run ag-handoff read auth latest
+run ag-session end auth
+run ag-session archive auth
+run ag-session list --status archived
+printf '$ tar tzf .project/archive/auth.tar.gz | grep handoffs/\n'
+tar tzf .project/archive/auth.tar.gz | grep handoffs/
+say "Every end is a billing line"
+printf '$ cat .project/billing/.tracking-*.jsonl | jq -c "select(.event==\"agent_end\") | [.agent_id, .status, .duration_ms]" | head -n 4\n'
+cat .project/billing/.tracking-*.jsonl | jq -c 'select(.event=="agent_end") | [.agent_id, .status, .duration_ms]' | head -n 4
 say "The demo project is in $work"

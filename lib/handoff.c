@@ -311,4 +311,5 @@ handoff_markdown(jv doc, FILE *out)
 	jv_free(created);
 	jv_free(agent);
 	jv_free(role);
+	jv_free(doc);
 }

@@ -34,7 +34,7 @@ int handoff_write(int hfd, const char *session, const char *type, jv ctx,
  * none (ENOENT) or it cannot be read.
  */
 jv handoff_find(int hfd, const char *type, long n, char *file);
-/* Render a document as Markdown. */
+/* Render a document as Markdown; consumes doc. */
 void handoff_markdown(jv doc, FILE *out);
 
 #endif

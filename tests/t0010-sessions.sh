@@ -117,6 +117,16 @@ expect_exit 2 "--status with a bad state" ag-session list --status sleeping
 is "show NAME" "$(ag-session show feat | grep '^state:')" "state: completed"
 is "show --json" "$(ag-session show feat --json | jq -r '[.name,.state,.role] | join(" ")')" "feat completed supervisor"
 
+# Completion offers session names and handoff types.
+bc="$AG_BIN/../share/bash-completion/completions/ag-session"
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-session pause fr); COMP_CWORD=2; _ag_session; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes session names" "$comp" fresh
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-handoff write feat -t workagent_c); COMP_CWORD=4; _ag_handoff; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes handoff types" "$comp" workagent_completion
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-spawn -s on); COMP_CWORD=2; _ag_spawn; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes ag-spawn -s" "$comp" "$(printf 'only-a\nonly-b')"
+check "fish completion is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-session.fish"
+
 # A read-only command finds no project: exit 2, nothing created.
 E=$(mktemp -d) && cd "$E"
 expect_exit 2 "list with no project" ag-session list
