@@ -41,6 +41,11 @@ is "  and knows its agents" "$(ag-session show rel42 --json | jq -c '.agents | s
 expect_exit 2 "archived -> archived" ag-session archive rel42
 like "  naming the state" "$(cat "$T/.err")" "is archived"
 expect_exit 2 "archived -> paused" ag-session pause rel42
+like "  naming the state" "$(cat "$T/.err")" "session rel42 is archived"
+expect_exit 2 "archived -> active" ag-session resume rel42
+like "  naming the state" "$(cat "$T/.err")" "session rel42 is archived"
+expect_exit 2 "archived -> completed by end" ag-session end rel42
+expect_exit 2 "tag of an archived session" ag-session tag rel42 +x
 expect_exit 2 "spawn -s into an archived session" ag-spawn -s rel42 -- true
 expect_exit 2 "a handoff into an archived session" ag-handoff write rel42 -t workagent_completion -f work_completed=x
 expect_exit 2 "a new session cannot take its name" ag-session start rel42
