@@ -392,8 +392,9 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		sigtimedwait(&chld, NULL, &ts);
 	}
 	/* A is a zombie now and still holds its pid and group id: the group
-	 * may be signalled safely until we reap it. */
-	if (timed_out)
+	 * may be signalled safely until we reap it.  A timed-out or stopped
+	 * agent leaves nothing of its group behind. */
+	if (timed_out || faccessat(dirfd, "stop", F_OK, 0) == 0)
 		kill(-a, SIGKILL);
 	memset(&si, 0, sizeof si);
 	while (waitid(P_PID, (id_t)a, &si, WEXITED) < 0 && errno == EINTR)

@@ -389,3 +389,29 @@ sched_after_end(struct project *p, const char *id, const char *queue)
 		ag_warn("queue pass failed");
 	close(lockfd);
 }
+
+int
+sched_dequeue(struct project *p, const char *id)
+{
+	size_t n = 0, i, len = strlen(id);
+	char **names;
+	int qfd, r = -1;
+
+	if ((qfd = project_subdir(p, "queued", 0)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((names = list_queued(qfd, &n))) {
+		r = 0;
+		for (i = 0; i < n; i++) {
+			size_t nl = strlen(names[i]);
+
+			if (nl == SEQ_LEN + 1 + len &&
+			    !strcmp(names[i] + SEQ_LEN + 1, id) &&
+			    unlinkat(qfd, names[i], 0) < 0 && errno != ENOENT)
+				r = -1;
+			free(names[i]);
+		}
+		free(names);
+	}
+	close(qfd);
+	return r;
+}

@@ -30,6 +30,8 @@ int sched_set_slots(struct project *p, const char *queue, long slots);
 /* One pass; the caller holds the lock.  Returns the number of agents
  * started or failed, or -1 when the pass could not run. */
 int sched_pass(struct project *p);
+/* Remove a queued agent's entry (the caller holds the lock). */
+int sched_dequeue(struct project *p, const char *id);
 /* A monitor's last step: free the agent's slot and run a pass when
  * anything may be waiting. */
 void sched_after_end(struct project *p, const char *id, const char *queue);
