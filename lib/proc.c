@@ -75,7 +75,9 @@ proc_identify(pid_t pid, struct proc_id *id)
 void
 proc_id_format(const struct proc_id *id, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%llu %s", id->start, id->boot);
+	/* The pid too: a pid file changed after the fact names a process
+	 * this record was not made for. */
+	snprintf(buf, cap, "%llu %s %ld", id->start, id->boot, (long)id->pid);
 }
 
 int
@@ -92,6 +94,12 @@ proc_id_parse(pid_t pid, const char *text, struct proc_id *id)
 		return -1;
 	}
 	snprintf(id->boot, sizeof id->boot, "%.36s", end + 1);
+	id->boot[strcspn(id->boot, " ")] = '\0';
+	end = strchr(end + 1, ' ');
+	if (end && strtol(end + 1, NULL, 10) != (long)pid) {
+		errno = ESRCH;
+		return -1;
+	}
 	return pid > 0 ? 0 : -1;
 }
 

@@ -18,7 +18,8 @@ struct proc_id {
 
 /* Fill id for a live pid.  Returns 0, or -1 (ESRCH when it is gone). */
 int proc_identify(pid_t pid, struct proc_id *id);
-/* "START BOOTID" text, as stored in an agent's pidstart file. */
+/* "START BOOTID PID" text, as stored in an agent's pidstart file; parsing
+ * it for another pid fails with ESRCH. */
 void proc_id_format(const struct proc_id *id, char *buf, size_t cap);
 int proc_id_parse(pid_t pid, const char *text, struct proc_id *id);
 /* 1 if the process named by id is alive (not a zombie reaped and reused),

@@ -1,0 +1,97 @@
+#!/bin/sh
+# ag-watchdog: one pass for cron.
+. "$(dirname "$0")/lib.sh"
+
+expect_exit 2 "no project: exit 2" ag-watchdog
+ag-spawn -t 1h -n fine -- sleep 300 >/dev/null
+# Lost: agent and monitor both killed with -9.
+ag-spawn -t 1h -n crashed -- sleep 300 >/dev/null
+kill -KILL "$(cat .project/agents/crashed/monitor)" "$(cat .project/agents/crashed/pid)"
+# Timeout: the monitor is gone, the agent runs past its deadline.
+ag-spawn -t 1s --grace 200ms -n overdue -- sleep 300 >/dev/null
+opid=$(cat .project/agents/overdue/pid)
+kill -KILL "$(cat .project/agents/overdue/monitor)"
+# Orphans: the parent ended, its child (and grandchild) still run.
+ag-spawn -t 1h -n parent -- sh -c 'ag-spawn -t 1h -n child -- sh -c "ag-spawn -t 1h -n grand -- sleep 300 >/dev/null; sleep 300" >/dev/null' >/dev/null
+ag-wait parent >/dev/null
+i=0; while [ ! -s .project/agents/parent.child.grand/pid ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+# Claims: one whose agent ended.
+ag-task add --id t1 "a task" >/dev/null
+ag-task claim -a parent >/dev/null
+# A session idle for long.
+ag-session start idle >/dev/null
+echo 2026-01-01T00:00:00.000Z >.project/sessions/idle/last_activity
+# A queue whose running member is lost: its successor may start.
+ag-spawn -t 1h -n q1 -q lane -- sleep 300 >/dev/null
+ag-spawn -t 1h -n q2 -q lane -- sleep 300 >/dev/null
+kill -KILL "$(cat .project/agents/q1/monitor)" "$(cat .project/agents/q1/pid)"
+sleep 1.2
+
+# --dry-run reports and changes nothing.
+snap() { (cat .project/agents/*/status; ls -R .project/tasks; cat .project/compliance.jsonl 2>/dev/null) | md5sum; }
+before=$(snap)
+dry=$(ag-watchdog --dry-run)
+like "--dry-run reports the lost agent" "$dry" '^lost crashed$'
+like "  the timeout" "$dry" '^timeout overdue'
+like "  the orphans" "$dry" '^orphan parent.child stopped$'
+like "  the claim" "$dry" '^released t1 \(claimed by parent, '
+is "  and changes nothing" "$(snap)" "$before"
+check "  the overdue process still runs" kill -0 "$opid"
+
+out=$(ag-watchdog)
+is "lost: one line" "$(echo "$out" | grep -c '^lost crashed$')" 1
+is "  status lost" "$(st crashed)" lost
+is "  a [LOST] line" "$(tail -n 1 .project/agents/crashed/output.log | cut -d' ' -f1)" "[LOST]"
+is "  an agent_end event" "$(cat .project/billing/.tracking-*.jsonl | jq -r 'select(.event=="agent_end" and .agent_id=="crashed") | .status')" lost
+like "timeout: one line" "$out" '^timeout overdue \(after 1.0s\)$'
+is "  status timeout, exit 124" "$(st overdue) $(cat .project/agents/overdue/exit)" "timeout 124"
+check "  its process is gone" gone "$opid"
+like "orphans: the child" "$out" '^orphan parent.child stopped$'
+like "  and its descendant first" "$(echo "$out" | grep ^orphan | head -1)" '^orphan parent.child.grand stopped$'
+is "  both stopped" "$(st parent.child) $(st parent.child.grand)" "stopped stopped"
+like "claims: released, with claimer and age" "$out" '^released t1 \(claimed by parent, .*agent ended\)$'
+check "  pending again" test -f .project/tasks/pending/t1
+like "stale sessions reported" "$out" '^stale-session idle \([0-9]+d[0-9]+h idle\)$'
+is "  and left alone" "$(cat .project/sessions/idle/state)" active
+like "the queue moves on: lost q1" "$out" '^lost q1$'
+like "  started q2" "$out" '^started q2$'
+is "  q2 runs" "$(st q2)" running
+is "the healthy agent is untouched" "$(st fine)" running
+like "a compliance score last" "$(echo "$out" | grep -v '^  ' | tail -n 1)" '^compliance [0-9]+/100$'
+is "  appended to compliance.jsonl" "$(jq -r .score .project/compliance.jsonl | tail -n 1)" "$(echo "$out" | sed -n 's|^compliance \([0-9]*\)/100|\1|p')"
+check "a second pass finds nothing to do" test -z "$(ag-watchdog | grep -v -e '^compliance' -e '^  ' -e '^stale-session')"
+is "--json: every line parses" "$(ag-watchdog --json | jq -r .action | tail -n 1)" compliance
+
+# Concurrent watchdogs: a second run exits 0 at once.
+flock .project/watchdog.lock sleep 3 &
+sleep 0.3
+t0=$(date +%s%N)
+expect_exit 0 "while one runs, a second exits 0" ag-watchdog
+t1=$(date +%s%N)
+is "  at once, saying nothing" "$(cat "$T/.out")$(( (t1 - t0) / 1000000 < 1000 ))" 1
+wait
+ag-spawn -n race -- sleep 300 >/dev/null
+kill -KILL "$(cat .project/agents/race/monitor)" "$(cat .project/agents/race/pid)"
+for i in 1 2 3 4; do ag-watchdog >race.$i & done
+wait
+is "four racing watchdogs record one loss once" "$(cat race.* | grep -c '^lost race$')" 1
+is "  one agent_end for it" "$(cat .project/billing/.tracking-*.jsonl | jq -r 'select(.agent_id=="race") | .status')" lost
+
+# The score: findings from the seeds' anti-patterns.
+mkdir sub && cd sub && mkdir .project
+ag-spawn -t 1m -n a -- true >/dev/null
+ag-spawn -n b -- true >/dev/null
+ag-wait a b >/dev/null
+is "one of two without a timeout: 85" "$(ag-watchdog | head -n 1)" "compliance 85/100"
+ag-session start >/dev/null
+ag-session start named >/dev/null
+is "and one of two sessions unnamed: 75" "$(ag-watchdog | head -n 1)" "compliance 75/100"
+ag-spawn -n c -- true >/dev/null
+sleep 0.2
+touch -d '1 hour ago' .project/agents/c/ended
+echo 2026-01-01T00:00:00.000Z >.project/agents/c/ended
+is "an ended agent nobody waited on counts" "$(ag-watchdog --json | jq -r 'select(.action=="compliance") | .findings[] | select(.finding=="fire-and-forget") | .count')" 1
+cd ..
+expect_exit 2 "a bad duration" ag-watchdog --stale-claims 5x
+ag-stop --all >/dev/null
+done_testing
