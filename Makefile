@@ -145,6 +145,7 @@ demo: all
 bench: all
 	@sh tests/bench/run $(CURDIR)/$(BUILD)/bin
 	@sh tests/bench/sessions $(CURDIR)/$(BUILD)/bin
+	@sh tests/bench/control $(CURDIR)/$(BUILD)/bin
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,6 @@
+# fish completion for ag-watchdog
+complete -c ag-watchdog -f
+complete -c ag-watchdog -l dry-run -d 'report, change nothing'
+complete -c ag-watchdog -l json -d 'JSON lines'
+complete -c ag-watchdog -l stale-claims -x -d 'claim age'
+complete -c ag-watchdog -l stale-sessions -x -d 'session idle time'

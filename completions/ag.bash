@@ -113,6 +113,51 @@ _ag_handoff() {
 	esac
 }
 
+_ag_stop() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in
+	--grace|--reason) return ;;
+	-s|--session) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")); return ;;
+	esac
+	COMPREPLY=($(compgen -W "--grace --reason -s --all --help $(_ag_ids)" -- "$cur"))
+}
+
+_ag_tasks() {
+	local p
+	p=$(_ag_project)
+	[ -n "$p" ] && [ -d "$p/tasks/$1" ] && command ls "$p/tasks/$1" 2>/dev/null
+}
+
+_ag_task() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" = 1 ]; then
+		COMPREPLY=($(compgen -W "add claim done fail release release-stale
+		    list" -- "$cur"))
+		return
+	fi
+	case $prev in
+	-a|--agent) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
+	--status) COMPREPLY=($(compgen -W "pending claimed done failed" -- "$cur")); return ;;
+	--id|-p|--priority|--result|--reason|--older-than) return ;;
+	esac
+	case ${COMP_WORDS[1]} in
+	add) COMPREPLY=($(compgen -W "--id -p" -- "$cur")) ;;
+	claim) COMPREPLY=($(compgen -W "-a" -- "$cur")) ;;
+	done) COMPREPLY=($(compgen -W "--result $(_ag_tasks claimed)" -- "$cur")) ;;
+	fail) COMPREPLY=($(compgen -W "--reason $(_ag_tasks claimed)" -- "$cur")) ;;
+	release) COMPREPLY=($(compgen -W "$(_ag_tasks claimed)" -- "$cur")) ;;
+	release-stale) COMPREPLY=($(compgen -W "--older-than" -- "$cur")) ;;
+	list) COMPREPLY=($(compgen -W "--status --json" -- "$cur")) ;;
+	esac
+}
+
+_ag_watchdog() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in --stale-claims|--stale-sessions) return ;; esac
+	COMPREPLY=($(compgen -W "--dry-run --json --stale-claims --stale-sessions
+	    --help" -- "$cur"))
+}
+
 _ag() {
 	local cur=${COMP_WORDS[COMP_CWORD]} cmds
 	if [ "$COMP_CWORD" = 1 ]; then
@@ -121,7 +166,7 @@ _ag() {
 		return
 	fi
 	case ${COMP_WORDS[1]} in
-	spawn|wait|ps|session|handoff)
+	spawn|wait|ps|session|handoff|stop|task|watchdog)
 		local f=_ag_${COMP_WORDS[1]}
 		COMP_WORDS=("ag-${COMP_WORDS[1]}" "${COMP_WORDS[@]:2}")
 		COMP_CWORD=$((COMP_CWORD - 1))
@@ -135,3 +180,6 @@ complete -F _ag_wait ag-wait
 complete -F _ag_ps ag-ps
 complete -F _ag_session ag-session
 complete -F _ag_handoff ag-handoff
+complete -F _ag_stop ag-stop
+complete -F _ag_task ag-task
+complete -F _ag_watchdog ag-watchdog

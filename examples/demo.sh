@@ -64,4 +64,16 @@ tar tzf .project/archive/auth.tar.gz | grep handoffs/
 say "Every end is a billing line"
 printf '$ cat .project/billing/.tracking-*.jsonl | jq -c "select(.event==\"agent_end\") | [.agent_id, .status, .duration_ms]" | head -n 4\n'
 cat .project/billing/.tracking-*.jsonl | jq -c 'select(.event=="agent_end") | [.agent_id, .status, .duration_ms]' | head -n 4
+say "Stop a small tree: children first"
+run ag-spawn -n crawl -- sh -c 'ag-spawn -n a -- sleep 60 >/dev/null; ag-spawn -n b -- sleep 60 >/dev/null; sleep 60'
+sleep 0.3
+run ag-stop --grace 2s --reason "demo over" crawl
+say "A task store: claims are one rename"
+run ag-task add -p 5 "fix the login bug"
+run ag-task add "write the changelog"
+run ag-task claim -a demo
+say "One watchdog pass, as cron runs it"
+run ag-spawn -n crashed -- sleep 60
+kill -KILL "$(cat .project/agents/crashed/monitor)" "$(cat .project/agents/crashed/pid)"
+run ag-watchdog
 say "The demo project is in $work"

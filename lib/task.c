@@ -205,8 +205,19 @@ try_claim(int tfd, const char *id, const char *agent, jv *task)
 	    agent && *agent ? jv_string(agent) : jv_null());
 	t = jv_object_set(t, jv_string("claimed_at"), jv_string(ts));
 	/* A claim must survive a power loss, or two agents may do the
-	 * same work after a reboot. */
-	write_task(tfd, TS_CLAIMED, id, jv_copy(t), AF_FSYNC);
+	 * same work after a reboot: one sync of the claimed directory
+	 * commits the rename and the record together (one journal commit,
+	 * not two). */
+	write_task(tfd, TS_CLAIMED, id, jv_copy(t), 0);
+	{
+		int cfd = openat(tfd, "claimed", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+
+		if (cfd >= 0) {
+			fsync_fd(cfd);
+			close(cfd);
+		}
+	}
 	*task = t;
 	return 1;
 }

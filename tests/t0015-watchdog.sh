@@ -93,5 +93,11 @@ echo 2026-01-01T00:00:00.000Z >.project/agents/c/ended
 is "an ended agent nobody waited on counts" "$(ag-watchdog --json | jq -r 'select(.action=="compliance") | .findings[] | select(.finding=="fire-and-forget") | .count')" 1
 cd ..
 expect_exit 2 "a bad duration" ag-watchdog --stale-claims 5x
+bc="$AG_BIN/../share/bash-completion/completions/ag-stop"
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-stop --gr); COMP_CWORD=1; _ag_stop; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes ag-stop" "$comp" --grace
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task release-s); COMP_CWORD=1; _ag_task; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes ag-task" "$comp" release-stale
+check "fish completion for ag-watchdog is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-watchdog.fish"
 ag-stop --all >/dev/null
 done_testing
