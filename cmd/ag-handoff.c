@@ -401,24 +401,16 @@ cmd_read(int argc, char **argv)
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char name[AG_NAME_MAX + 1], **files = NULL;
-	int c, json = 0, hfd, fd;
-	size_t n = 0, cap = 0, i;
+	char name[AG_NAME_MAX + 1], **files;
+	int c, json = 0, hfd;
+	size_t n = 0, i;
 	struct project p;
-	struct dirent *de;
-	DIR *d;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -432,25 +424,8 @@ cmd_list(int argc, char **argv)
 	hfd = open_handoffs(&p, argv[optind], name);
 	if (hfd < 0)
 		return 0;
-	if ((fd = dup(hfd)) < 0 || !(d = fdopendir(fd)))
+	if (!(files = dir_names(hfd, &n)))
 		ag_die(AG_EXIT_FAIL, "cannot read %s/handoffs", name);
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (n == cap) {
-			char **nf = realloc(files, (cap = cap ? cap * 2 : 16) *
-			    sizeof *files);
-
-			if (!nf)
-				ag_die(AG_EXIT_FAIL, "cannot allocate");
-			files = nf;
-		}
-		if (!(files[n++] = strdup(de->d_name)))
-			ag_die(AG_EXIT_FAIL, "cannot allocate");
-	}
-	closedir(d);
-	if (n)
-		qsort(files, n, sizeof *files, cmp_str);
 	for (i = 0; i < n; i++) {
 		jv doc = json_read_at(hfd, files[i]);
 
@@ -479,9 +454,8 @@ cmd_list(int argc, char **argv)
 			jv_free(ag);
 			jv_free(doc);
 		}
-		free(files[i]);
 	}
-	free(files);
+	dir_names_free(files);
 	close(hfd);
 	project_close(&p);
 	return 0;

@@ -292,12 +292,6 @@ cmd_release_stale(int argc, char **argv)
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 cmd_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -328,35 +322,21 @@ cmd_list(int argc, char **argv)
 	if (tfd < 0)
 		return 0;
 	for (st = 0; st < TS_NONE; st++) {
-		struct dirent *de;
-		char **names = NULL;
-		size_t n = 0, cap = 0, i;
+		char **names;
+		size_t n = 0, i;
 		int dfd;
-		DIR *d;
 
 		if (want >= 0 && st != want)
 			continue;
 		dfd = openat(tfd, task_state_names[st], O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC);
-		if (dfd < 0 || !(d = fdopendir(dfd)))
+		if (dfd < 0)
 			continue;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (n == cap) {
-				char **nn = realloc(names, (cap = cap ? cap * 2 :
-				    64) * sizeof *nn);
-
-				if (!nn)
-					ag_die(AG_EXIT_FAIL, "cannot allocate");
-				names = nn;
-			}
-			if (!(names[n++] = strdup(de->d_name)))
-				ag_die(AG_EXIT_FAIL, "cannot allocate");
-		}
-		closedir(d);
-		if (n)
-			qsort(names, n, sizeof *names, cmp_str);
+		names = dir_names(dfd, &n);
+		close(dfd);
+		if (!names)
+			ag_die(AG_EXIT_FAIL, "cannot read %s/tasks/%s", p.path,
+			    task_state_names[st]);
 		for (i = 0; i < n; i++) {
 			jv t = task_read(tfd, (enum task_state)st, names[i]);
 
@@ -383,9 +363,8 @@ cmd_list(int argc, char **argv)
 				jv_free(by);
 				jv_free(t);
 			}
-			free(names[i]);
 		}
-		free(names);
+		dir_names_free(names);
 	}
 	return 0;
 }

@@ -430,3 +430,65 @@ close_fds_except(const int *keep, int n)
 			lo = sorted[i] + 1;
 	}
 }
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+dir_names(int dfd, size_t *np)
+{
+	struct dirent *de;
+	size_t n = 0, cap = 16;
+	char **v = malloc(cap * sizeof *v);
+	int fd = dup(dfd), e;
+	DIR *d;
+
+	if (!v || fd < 0 || !(d = fdopendir(fd))) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(v);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n + 1 >= cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof *v);
+
+			if (!nv)
+				goto fail;
+			v = nv;
+		}
+		if (!(v[n] = strdup(de->d_name)))
+			goto fail;
+		n++;
+	}
+	closedir(d);
+	v[n] = NULL;
+	qsort(v, n, sizeof *v, cmp_names);
+	if (np)
+		*np = n;
+	return v;
+fail:
+	closedir(d);
+	v[n] = NULL;
+	dir_names_free(v);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+dir_names_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}

@@ -65,6 +65,13 @@ int rm_rf_at(int dirfd, const char *name);
 int fsync_fd(int fd);
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * The names in a directory, dot-files left out, sorted: a NULL-terminated
+ * malloc'd array (its length in *np), freed with dir_names_free.  NULL
+ * with errno on failure.
+ */
+char **dir_names(int dfd, size_t *np);
+void dir_names_free(char **v);
 /* Close every fd >= 3 that is not in keep[0..n-1]. */
 void close_fds_except(const int *keep, int n);
 

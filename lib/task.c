@@ -230,57 +230,6 @@ cmp_long_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of a small directory, sorted; NULL-terminated. */
-static char **
-sorted_entries(int dfd)
-{
-	struct dirent *de;
-	size_t n = 0, cap = 8;
-	char **v = calloc(cap, sizeof *v);
-	int fd = dup(dfd);
-	DIR *d;
-
-	if (!v || fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		free(v);
-		return NULL;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		if (n + 1 >= cap) {
-			char **nv = realloc(v, (cap *= 2) * sizeof *v);
-
-			if (!nv)
-				break;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			break;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof *v, cmp_str);
-	return v;
-}
-
-static void
-free_entries(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Claim from one priority's lanes: 1, 0 (nothing there) or -1. */
 static int
 claim_lane(int tfd, long prio, const char *agent, jv *task)
@@ -295,7 +244,7 @@ claim_lane(int tfd, long prio, const char *agent, jv *task)
 		return errno == ENOENT ? 0 : -1;
 	back = lane_open(tfd, ".back", prio, 0);
 	if (back >= 0)
-		ret = sorted_entries(back);
+		ret = dir_names(back, NULL);
 	head = read_num(lane, "head");
 	tail = read_num(lane, "tail");
 	for (s = head; ; ) {
@@ -340,7 +289,7 @@ claim_lane(int tfd, long prio, const char *agent, jv *task)
 	}
 	if (!r && s > head)
 		write_num(lane, "head", s);
-	free_entries(ret);
+	dir_names_free(ret);
 	if (back >= 0)
 		close(back);
 	close(lane);
