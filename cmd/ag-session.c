@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "billing.h"
 #include "clock.h"
 #include "err.h"
@@ -339,38 +340,28 @@ cmd_start(struct project *p, struct opts *o)
 	return 0;
 }
 
-/* After a rename, the agents that named the session by its old name. */
+/* After a rename, the agents that named the session by its old name
+ * (which is one of its aliases now) follow it. */
 static void
-rename_in_agents(struct project *p, const char *old, const char *new)
+rename_in_agents(struct project *p, int sfd, const char *old, const char *new)
 {
-	struct dirent *de;
-	DIR *d;
-	int fd;
+	jv ids = session_agent_ids(p, sfd, new);
+	int i, n = jv_array_length(jv_copy(ids));
 
-	if (p->agents < 0 || (fd = dup(p->agents)) < 0)
-		return;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
+	for (i = 0; i < n; i++) {
+		jv id = jv_array_get(jv_copy(ids), i);
 		char s[AG_NAME_MAX + 2];
-		int afd;
+		int afd = agent_open(p, jv_string_value(id));
 
-		if (de->d_name[0] == '.')
-			continue;
-		afd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-		if (afd < 0)
-			continue;
-		if (read_line_at(afd, "session", s, sizeof s) == 0 &&
-		    !strcmp(s, old) && atomic_puts_at(afd, "session", new,
-		    0) < 0)
+		if (afd >= 0 && read_line_at(afd, "session", s, sizeof s) == 0 &&
+		    !strcmp(s, old) && atomic_puts_at(afd, "session", new, 0) < 0)
 			ag_warn("cannot rename the session of agent %s",
-			    de->d_name);
-		close(afd);
+			    jv_string_value(id));
+		if (afd >= 0)
+			close(afd);
+		jv_free(id);
 	}
-	closedir(d);
+	jv_free(ids);
 }
 
 static int
@@ -407,7 +398,7 @@ cmd_name(struct project *p, struct opts *o)
 			    strlen(line), 0) < 0)
 				ag_warn("cannot record the old name %s", old);
 		}
-		rename_in_agents(p, old, new);
+		rename_in_agents(p, sfd, old, new);
 	}
 	if (o->ntags && write_tags(sfd, add_tags(session_tags(sfd), o),
 	    0) < 0)
