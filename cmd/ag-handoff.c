@@ -283,15 +283,7 @@ cmd_write(int argc, char **argv)
 	project_open_or_die(&p, 0);
 	if ((lfd = session_lock(&p)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open(&p, argv[optind], name);
-	if (sfd < 0) {
-		if (errno != ENOENT)
-			ag_die(AG_EXIT_FAIL, "cannot open session %s",
-			    argv[optind]);
-		if (session_archived(&p, argv[optind], name))
-			ag_diex(AG_EXIT_USAGE, "session %s is archived", name);
-		ag_diex(AG_EXIT_USAGE, "unknown session '%s'", argv[optind]);
-	}
+	sfd = session_open_or_die(&p, argv[optind], name);
 	if (mkdirat(sfd, "handoffs", 0755) < 0 && errno != EEXIST)
 		ag_die(AG_EXIT_FAIL, "cannot create %s/handoffs", name);
 	hfd = openat(sfd, "handoffs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -317,21 +309,8 @@ cmd_write(int argc, char **argv)
 static int
 open_handoffs(struct project *p, const char *ref, char *name)
 {
-	char aname[AG_NAME_MAX + 1];
-	int sfd, hfd;
+	int sfd = session_open_or_die(p, ref, name), hfd;
 
-	if (name_check(ref))
-		ag_diex(AG_EXIT_USAGE, "bad session '%s': %s", ref,
-		    name_check(ref));
-	sfd = session_open(p, ref, name);
-	if (sfd < 0) {
-		if (errno != ENOENT)
-			ag_die(AG_EXIT_FAIL, "cannot open session %s", ref);
-		if (session_archived(p, ref, aname))
-			ag_diex(AG_EXIT_USAGE, "session %s is archived "
-			    "(restore it first)", aname);
-		ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
-	}
 	hfd = openat(sfd, "handoffs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (hfd < 0 && errno != ENOENT)
 		ag_die(AG_EXIT_FAIL, "cannot open %s/handoffs", name);

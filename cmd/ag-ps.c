@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 #include "json.h"
 #include "logscan.h"
 #include "names.h"
+#include "par.h"
 #include "project.h"
 #include "session.h"
 
@@ -107,7 +106,6 @@ static struct {
 	struct project *p;
 	struct row *rows;
 	size_t n;
-	atomic_size_t next;
 	int all, running, json;
 	const char *session;            /* -s: its name, id, old names */
 	char sess_name[AG_NAME_MAX + 1], sess_id[AG_NAME_MAX + 2];
@@ -148,15 +146,11 @@ out:
 	close(afd);
 }
 
-static void *
-worker(void *arg)
+static void
+fill_one(size_t i, void *arg)
 {
-	size_t i;
-
 	(void)arg;
-	while ((i = atomic_fetch_add(&work.next, 1)) < work.n)
-		fill_row(&work.rows[i]);
-	return NULL;
+	fill_row(&work.rows[i]);
 }
 
 int
@@ -208,9 +202,6 @@ main(int argc, char **argv)
 	now = clock_wall_ms();
 
 	if (p.agents >= 0) {
-		pthread_t th[8];
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		int nth, t;
 		size_t k;
 
 		if ((fd = dup(p.agents)) < 0 || !(d = fdopendir(fd)))
@@ -256,16 +247,7 @@ main(int argc, char **argv)
 			}
 		}
 		work.now = now;
-		atomic_init(&work.next, 0);
-		nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
-		if (n < 256)
-			nth = 1;
-		for (t = 1; t < nth; t++)
-			if (pthread_create(&th[t], NULL, worker, NULL) != 0)
-				break;
-		worker(NULL);
-		while (--t >= 1)
-			pthread_join(th[t], NULL);
+		par_each(n, 256, fill_one, NULL);
 		/* Keep the rows that passed the filters. */
 		for (i = k = 0; i < n; i++) {
 			if (rows[i].keep)

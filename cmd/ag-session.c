@@ -23,8 +23,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +37,7 @@
 #include "handoff.h"
 #include "json.h"
 #include "names.h"
+#include "par.h"
 #include "project.h"
 #include "session.h"
 
@@ -179,28 +178,6 @@ check_name(const char *what, const char *s)
 
 	if (r)
 		ag_diex(AG_EXIT_USAGE, "bad %s '%s': %s", what, s, r);
-}
-
-/*
- * Open a live session for a change, under the lock held by the caller.
- * An archived one, or none, exits 2.
- */
-static int
-open_live(struct project *p, const char *ref, char *name)
-{
-	char aname[AG_NAME_MAX + 1];
-	int sfd;
-
-	check_name("session", ref);
-	sfd = session_open(p, ref, name);
-	if (sfd >= 0)
-		return sfd;
-	if (errno != ENOENT)
-		ag_die(AG_EXIT_FAIL, "cannot open session %s", ref);
-	if (session_archived(p, ref, aname))
-		ag_diex(AG_EXIT_USAGE, "session %s is archived (restore it "
-		    "first)", aname);
-	ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
 }
 
 /* Is a name free: no live session, no archived one? */
@@ -376,7 +353,7 @@ cmd_name(struct project *p, struct opts *o)
 	check_name("session name", new);
 	if ((lfd = session_lock(p)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = open_live(p, o->args[0], old);
+	sfd = session_open_or_die(p, o->args[0], old);
 	if (strcmp(old, new)) {
 		if (name_taken(p, new))
 			ag_diex(AG_EXIT_USAGE, "session '%s' already exists",
@@ -430,7 +407,7 @@ cmd_tag(struct project *p, struct opts *o)
 	}
 	if ((lfd = session_lock(p)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = open_live(p, o->args[0], name);
+	sfd = session_open_or_die(p, o->args[0], name);
 	tags = session_tags(sfd);
 	for (i = 1; i < o->nargs; i++) {
 		const char *t = o->args[i];
@@ -566,7 +543,6 @@ struct listing {
 	char **names;
 	jv *found;              /* info, or jv_invalid() when filtered out */
 	size_t n;
-	atomic_size_t next;
 };
 
 /* One live session: the cheap filters first, each reading one file. */
@@ -598,22 +574,16 @@ list_one(const struct listing *l, int sfd, const char *name)
 	return session_info(sfd, name);
 }
 
-static void *
-list_worker(void *arg)
+static void
+list_worker(size_t i, void *arg)
 {
 	struct listing *l = arg;
-	size_t i;
+	int sfd = openat(l->dfd, l->names[i], O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
 
-	while ((i = atomic_fetch_add(&l->next, 1)) < l->n) {
-		int sfd = openat(l->dfd, l->names[i], O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-
-		l->found[i] = sfd < 0 ? jv_invalid() :
-		    list_one(l, sfd, l->names[i]);
-		if (sfd >= 0)
-			close(sfd);
-	}
-	return NULL;
+	l->found[i] = sfd < 0 ? jv_invalid() : list_one(l, sfd, l->names[i]);
+	if (sfd >= 0)
+		close(sfd);
 }
 
 /* Thousands of sessions are thousands of small reads: spread them over
@@ -621,52 +591,21 @@ list_worker(void *arg)
 static void
 list_live(struct listing *l, int dfd)
 {
-	struct dirent *de;
-	size_t cap = 0, i;
-	pthread_t th[8];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nth, t, fd = dup(dfd);
-	DIR *d;
+	size_t i;
 
-	if (fd < 0 || !(d = fdopendir(fd)))
-		ag_die(AG_EXIT_FAIL, "cannot read the sessions");
 	l->dfd = dfd;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (l->n == cap) {
-			char **nn = realloc(l->names, (cap = cap ? cap * 2 :
-			    256) * sizeof *nn);
-
-			if (!nn)
-				ag_die(AG_EXIT_FAIL, "cannot allocate");
-			l->names = nn;
-		}
-		if (!(l->names[l->n++] = strdup(de->d_name)))
-			ag_die(AG_EXIT_FAIL, "cannot allocate");
-	}
-	closedir(d);
+	if (!(l->names = dir_names(dfd, &l->n)))
+		ag_die(AG_EXIT_FAIL, "cannot read the sessions");
 	if (l->n && !(l->found = calloc(l->n, sizeof *l->found)))
 		ag_die(AG_EXIT_FAIL, "cannot allocate");
-	atomic_init(&l->next, 0);
-	nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
-	if (l->n < 64)
-		nth = 1;
-	for (t = 1; t < nth; t++)
-		if (pthread_create(&th[t], NULL, list_worker, l) != 0)
-			break;
-	nth = t;
-	list_worker(l);
-	for (t = 1; t < nth; t++)
-		pthread_join(th[t], NULL);
+	par_each(l->n, 64, list_worker, l);
 	for (i = 0; i < l->n; i++) {
 		if (jv_is_valid(l->found[i]))
 			l->rows = jv_array_append(l->rows, l->found[i]);
 		else
 			jv_free(l->found[i]);
-		free(l->names[i]);
 	}
-	free(l->names);
+	dir_names_free(l->names);
 	free(l->found);
 }
 
@@ -826,7 +765,7 @@ transition(struct project *p, const char *ref, enum session_state to,
 
 	if ((*lfdp = session_lock(p)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = open_live(p, ref, name);
+	sfd = session_open_or_die(p, ref, name);
 	from = session_state_at(sfd);
 	if (!session_transition_ok(from, to))
 		ag_diex(AG_EXIT_USAGE, "session %s is %s: it cannot become %s",

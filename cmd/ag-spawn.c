@@ -189,14 +189,7 @@ join_session(struct project *p, char *session)
 
 	if ((lfd = session_lock(p)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	if ((sfd = session_open(p, session, name)) < 0) {
-		if (errno != ENOENT)
-			ag_die(AG_EXIT_FAIL, "cannot open session %s", session);
-		if (session_archived(p, session, name))
-			ag_diex(AG_EXIT_USAGE, "session %s is archived, not "
-			    "active", name);
-		ag_diex(AG_EXIT_USAGE, "unknown session '%s'", session);
-	}
+	sfd = session_open_or_die(p, session, name);
 	if ((st = session_state_at(sfd)) != SS_ACTIVE)
 		ag_diex(AG_EXIT_USAGE, "session %s is %s, not active", name,
 		    session_state_name(st));

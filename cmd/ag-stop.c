@@ -142,17 +142,8 @@ main(int argc, char **argv)
 	}
 	if (session) {
 		char name[AG_NAME_MAX + 1];
-		int sfd = session_open(&p, session, name);
+		int sfd = session_open_or_die(&p, session, name);
 
-		if (sfd < 0) {
-			if (errno != ENOENT)
-				ag_die(AG_EXIT_FAIL, "cannot open session %s",
-				    session);
-			if (session_archived(&p, session, name))
-				ag_diex(AG_EXIT_USAGE, "session %s is archived",
-				    name);
-			ag_diex(AG_EXIT_USAGE, "unknown session '%s'", session);
-		}
 		jv_free(roots);
 		roots = session_agent_ids(&p, sfd, name);
 		close(sfd);

@@ -426,15 +426,8 @@ main(int argc, char **argv)
 	}
 	if (selector == SEL_SESSION) {
 		size_t len;
-		int sfd = session_open(&proj, sel_root, sess_name);
+		int sfd = session_open_or_die(&proj, sel_root, sess_name);
 
-		if (sfd < 0 && errno != ENOENT)
-			ag_die(AG_EXIT_FAIL, "cannot open session %s", sel_root);
-		if (sfd < 0 && session_archived(&proj, sel_root, sess_name))
-			ag_diex(AG_EXIT_USAGE, "session %s is archived (restore "
-			    "it first)", sess_name);
-		if (sfd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown session '%s'", sel_root);
 		if (read_line_at(sfd, "id", sess_id, sizeof sess_id) < 0)
 			sess_id[0] = '\0';
 		sess_aliases = read_all_at(sfd, "aliases", &len);

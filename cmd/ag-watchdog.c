@@ -18,10 +18,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +34,7 @@
 #include "file.h"
 #include "json.h"
 #include "names.h"
+#include "par.h"
 #include "proc.h"
 #include "project.h"
 #include "sched.h"
@@ -106,7 +105,6 @@ static struct {
 	struct project *p;
 	struct row *rows;
 	size_t n;
-	atomic_size_t next;
 } scan;
 
 static int64_t
@@ -147,15 +145,11 @@ scan_one(struct row *r)
 	close(afd);
 }
 
-static void *
-scan_worker(void *arg)
+static void
+scan_worker(size_t i, void *arg)
 {
-	size_t i;
-
 	(void)arg;
-	while ((i = atomic_fetch_add(&scan.next, 1)) < scan.n)
-		scan_one(&scan.rows[i]);
-	return NULL;
+	scan_one(&scan.rows[i]);
 }
 
 static int
@@ -178,9 +172,7 @@ scan_agents(struct project *p)
 {
 	struct dirent *de;
 	size_t cap = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t th[8];
-	int nth, t, fd;
+	int fd;
 	DIR *d;
 
 	scan.p = p;
@@ -207,17 +199,7 @@ scan_agents(struct project *p)
 	closedir(d);
 	if (scan.n)
 		qsort(scan.rows, scan.n, sizeof *scan.rows, cmp_row);
-	atomic_init(&scan.next, 0);
-	nth = ncpu > 1 ? (int)(ncpu > 8 ? 8 : ncpu) : 1;
-	if (scan.n < 256)
-		nth = 1;
-	for (t = 1; t < nth; t++)
-		if (pthread_create(&th[t], NULL, scan_worker, NULL) != 0)
-			break;
-	nth = t;
-	scan_worker(NULL);
-	for (t = 1; t < nth; t++)
-		pthread_join(th[t], NULL);
+	par_each(scan.n, 256, scan_worker, NULL);
 }
 
 static int64_t

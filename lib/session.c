@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
 #include "file.h"
 #include "session.h"
 
@@ -126,6 +127,25 @@ session_open(struct project *p, const char *ref, char *name)
 	if (fd < 0)
 		errno = ENOENT;
 	return fd;
+}
+
+int
+session_open_or_die(struct project *p, const char *ref, char *name)
+{
+	char aname[AG_NAME_MAX + 1];
+	const char *r = name_check(ref);
+	int sfd;
+
+	if (r)
+		ag_diex(AG_EXIT_USAGE, "bad session '%s': %s", ref, r);
+	if ((sfd = session_open(p, ref, name)) >= 0)
+		return sfd;
+	if (errno != ENOENT)
+		ag_die(AG_EXIT_FAIL, "cannot open session %s", ref);
+	if (session_archived(p, ref, aname))
+		ag_diex(AG_EXIT_USAGE, "session %s is archived (restore it "
+		    "first)", aname);
+	ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
 }
 
 int

@@ -40,6 +40,11 @@ int session_lock(struct project *p);
  * there is none.
  */
 int session_open(struct project *p, const char *ref, char *name);
+/*
+ * session_open, or die: exit 2 with "bad session", "unknown session" or
+ * "session NAME is archived (restore it first)", 125 on an I/O error.
+ */
+int session_open_or_die(struct project *p, const char *ref, char *name);
 /* Is there an archived session of that name (or id: name is set)? */
 int session_archived(struct project *p, const char *ref, char *name);
 enum session_state session_state_at(int sfd);
