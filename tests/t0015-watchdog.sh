@@ -77,6 +77,22 @@ wait
 is "four racing watchdogs record one loss once" "$(cat race.* | grep -c '^lost race$')" 1
 is "  one agent_end for it" "$(cat .project/billing/.tracking-*.jsonl | jq -r 'select(.agent_id=="race") | .status')" lost
 
+# Recorded on another boot or host, a pid says nothing: the heartbeat
+# decides, and nothing is signalled.
+ag-spawn -n remote -- sleep 300 >/dev/null
+rpid=$(cat .project/agents/remote/pid)
+kill -KILL "$(cat .project/agents/remote/monitor)"
+read start boot p <.project/agents/remote/pidstart
+echo "$start 00000000-0000-0000-0000-000000000000 $p" >.project/agents/remote/pidstart
+touch .project/agents/remote/heartbeat
+check "a fresh heartbeat from elsewhere: left running" test -z "$(ag-watchdog | grep remote)"
+is "  still running" "$(st remote)" running
+touch -d '10 minutes ago' .project/agents/remote/heartbeat
+like "a stale heartbeat from elsewhere: lost" "$(ag-watchdog)" '^lost remote$'
+is "  recorded lost" "$(st remote)" lost
+check "  the local process with that pid was not signalled" kill -0 "$rpid"
+kill "$rpid"
+
 # The score: findings from the seeds' anti-patterns.
 mkdir sub && cd sub && mkdir .project
 ag-spawn -t 1m -n a -- true >/dev/null
