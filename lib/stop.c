@@ -152,6 +152,7 @@ struct target {
 	int afd;
 	int lockfd;             /* held: the monitor is gone, we act for it */
 	int pidfd;              /* such an agent's process */
+	int mpidfd;             /* else its monitor, to wake us if it dies */
 	struct proc_id proc;
 	int need_term;          /* running, but its pid is not known yet */
 	int done;
@@ -218,6 +219,71 @@ dequeue(struct project *p, struct target *t, const char *reason,
 		close(slock);
 }
 
+/* Whether the process of a pidfd has exited. */
+static int
+gone(int pidfd)
+{
+	struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&pf, 1, 0) == 1;
+}
+
+/* A pidfd on the agent's monitor, or -1. Only a wake-up: a reused pid
+ * costs at most a wait until the deadline, never a signal. */
+static int
+monitor_pidfd(int afd)
+{
+	char buf[32], *end;
+	long pid;
+
+	if (read_line_at(afd, "monitor", buf, sizeof buf) < 0)
+		return -1;
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || *end || pid <= 0)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+}
+
+/*
+ * Take the agent's lock if its monitor is gone, and act for it: an agent
+ * still running gets SIGTERM from us, one whose process is gone (or whose
+ * pid names another program now) is recorded lost and nothing is
+ * signalled (if_gone says what to record then: ST_LOST, or ST_STOPPED
+ * when our SIGTERM went out before its monitor died). Returns 1 when the lock was ours (t->done or t->lockfd tell
+ * what followed), 0 with errno EWOULDBLOCK while a monitor holds it.
+ */
+static int
+take_over(struct project *p, struct target *t, enum agent_status if_gone,
+    stop_report_fn report, void *arg)
+{
+	t->lockfd = lock_at(t->afd, "lock", LOCK_EX | LOCK_NB);
+	if (t->lockfd < 0)
+		return 0;
+	if (t->mpidfd >= 0)
+		close(t->mpidfd);
+	t->mpidfd = -1;
+	if (agent_status_at(t->afd) != ST_RUNNING) {
+		close(t->lockfd);
+		t->lockfd = -1;
+		report_done(t, agent_status_at(t->afd), "had ended", report,
+		    arg);
+		return 1;
+	}
+	if (agent_proc_id(t->afd, &t->proc) < 0 ||
+	    proc_alive(&t->proc) != 1) {
+		finish_owned(p, t, if_gone, "process gone when it was "
+		    "stopped; exit status unknown", report, arg);
+		return 1;
+	}
+	t->need_term = 0;
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->proc.pid, 0);
+	if (proc_kill_group(&t->proc, SIGTERM) == 1)
+		finish_owned(p, t, ST_LOST, "process gone when it was "
+		    "stopped; exit status unknown", report, arg);
+	return 1;
+}
+
 /* The first step for one agent: the request, then SIGTERM. */
 static void
 begin(struct project *p, struct target *t, const char *reason,
@@ -239,35 +305,14 @@ begin(struct project *p, struct target *t, const char *reason,
 		report_done(t, st, "cannot write its stop file", report, arg);
 		return;
 	}
-	t->lockfd = lock_at(t->afd, "lock", LOCK_EX | LOCK_NB);
-	if (t->lockfd >= 0) {
-		/* No monitor: the record is ours to keep. */
-		if (agent_status_at(t->afd) != ST_RUNNING) {
-			close(t->lockfd);
-			t->lockfd = -1;
-			st = agent_status_at(t->afd);
-			report_done(t, st, "had ended", report, arg);
-			return;
-		}
-		if (agent_proc_id(t->afd, &t->proc) < 0 ||
-		    proc_alive(&t->proc) != 1) {
-			/* Gone, or its pid names another program now:
-			 * nothing is signalled. */
-			finish_owned(p, t, ST_LOST, "process gone when it was "
-			    "stopped; exit status unknown", report, arg);
-			return;
-		}
-		t->pidfd = (int)syscall(SYS_pidfd_open, t->proc.pid, 0);
-		if (proc_kill_group(&t->proc, SIGTERM) == 1)
-			finish_owned(p, t, ST_LOST, "process gone when it was "
-			    "stopped; exit status unknown", report, arg);
+	if (take_over(p, t, ST_LOST, report, arg) || errno != EWOULDBLOCK) {
+		if (!t->done && t->lockfd < 0)
+			report_done(t, st, "cannot lock it", report, arg);
 		return;
 	}
-	if (errno != EWOULDBLOCK) {
-		report_done(t, st, "cannot lock it", report, arg);
-		return;
-	}
-	/* Its monitor records the end; we only signal. */
+	/* Its monitor records the end; we only signal. A pidfd on the
+	 * monitor wakes us should it die first, and take_over then. */
+	t->mpidfd = monitor_pidfd(t->afd);
 	if (agent_proc_id(t->afd, &t->proc) < 0)
 		t->need_term = 1;
 	else
@@ -299,6 +344,20 @@ look(struct project *p, struct target *v, int n, const char *reason,
 		if (status_is_final(st)) {
 			report_done(t, st, NULL, report, arg);
 			continue;
+		}
+		/* Its monitor died while we waited (or just before we
+		 * came): the record is ours now. */
+		if (take_over(p, t, t->need_term ? ST_LOST : ST_STOPPED,
+		    report, arg)) {
+			if (!t->done)
+				left++;
+			continue;
+		}
+		if (t->mpidfd >= 0 && gone(t->mpidfd)) {
+			/* Dead, yet another holds the lock (a watchdog, a
+			 * second ag-stop): its record wakes us instead. */
+			close(t->mpidfd);
+			t->mpidfd = -1;
 		}
 		if (t->need_term && agent_proc_id(t->afd, &t->proc) == 0) {
 			t->need_term = 0;
@@ -341,8 +400,9 @@ wait_level(struct project *p, struct target *v, int n, int ifd,
 		for (i = 0; i < n; i++) {
 			if (v[i].done)
 				continue;
-			if (v[i].pidfd >= 0) {
-				pf[np].fd = v[i].pidfd;
+			if (v[i].pidfd >= 0 || v[i].mpidfd >= 0) {
+				pf[np].fd = v[i].pidfd >= 0 ? v[i].pidfd :
+				    v[i].mpidfd;
 				pf[np++].events = POLLIN;
 			}
 			need |= v[i].need_term || (v[i].lockfd >= 0 &&
@@ -387,7 +447,7 @@ stop_agents(struct project *p, jv list, int64_t grace_ms, const char *reason,
 		jv e = jv_array_get(jv_copy(list), i);
 
 		ids = jv_array_append(ids, jv_array_get(jv_copy(e), 0));
-		v[i].lockfd = v[i].pidfd = -1;
+		v[i].lockfd = v[i].pidfd = v[i].mpidfd = -1;
 		jv_free(e);
 	}
 	for (i = 0; i < n; i++) {
@@ -444,6 +504,8 @@ stop_agents(struct project *p, jv list, int64_t grace_ms, const char *reason,
 			close(v[i].lockfd);
 		if (v[i].pidfd >= 0)
 			close(v[i].pidfd);
+		if (v[i].mpidfd >= 0)
+			close(v[i].mpidfd);
 		free((char *)v[i].id);
 	}
 	free(v);

@@ -66,6 +66,26 @@ check "  our sleep is still alive" kill -0 $mine
 is "  the agent is lost" "$(st victim2)" lost
 kill $mine
 
+# The monitor dies while ag-stop waits on it: ag-stop takes the record
+# over instead of waiting out the grace for an end nobody will write.
+ag-spawn -n orphaned -- sleep 300 >/dev/null
+mon=$(cat .project/agents/orphaned/monitor)
+kill -STOP "$mon"
+ag-stop --grace 30s orphaned >"$T/.stop" 2>&1 &
+stopper=$!
+# ag-stop has found the monitor's lock held once it has written the
+# stop file (then it sends SIGTERM, which our stopped monitor ignores).
+until [ -e .project/agents/orphaned/stop ]; do sleep 0.01; done
+sleep 0.2
+kill -KILL "$mon"
+wait $stopper
+is "ag-stop after the monitor died under it exits 0" $? 0
+like "  reports it stopped" "$(cat "$T/.stop")" "orphaned stopped"
+is "  recorded stopped" "$(st orphaned)" stopped
+# Gone, or a zombie nobody reaps (init here may be slow to).
+pst=$(ps -o stat= -p "$(cat .project/agents/orphaned/pid)")
+like "  the agent's process is gone" "Z${pst:-Z}" "^ZZ"
+
 # Sessions and --all.
 ag-session start s1 >/dev/null
 ag-spawn -s s1 -n in1 -- sleep 300 >/dev/null
