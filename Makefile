@@ -53,7 +53,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.[157])
 
-.PHONY: all check install uninstall demo bench clean deps lint
+.PHONY: all check install uninstall demo bench clean deps lint fuzz
 .SECONDARY:
 all: deps $(BINS) $(HELPER_BINS) $(UNITS)
 
@@ -102,7 +102,20 @@ $(BUILD)/libexec/ag/ag-session-archive: $(BUILD)/cmd/ag-session-archive.o \
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libag.a tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libag.a $(JQ_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libag.a $(JQ_LIBS) -lm
+
+# libFuzzer targets (clang): FUZZTIME seconds each, from tests/fuzz/corpus.
+# Leak checks are off: libjq 1.6 itself leaks on some malformed input.
+FUZZTIME ?= 60
+FUZZ_SRC = lib/jscan.c
+fuzz: | deps
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -iquote lib \
+	  -fsanitize=fuzzer,address,undefined -o build-fuzz/jscan \
+	  tests/fuzz/jscan.c $(FUZZ_SRC) $(JQ_LIBS) -lm
+	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	ASAN_OPTIONS=detect_leaks=0 build-fuzz/jscan -max_total_time=$(FUZZTIME) -max_len=4096 -detect_leaks=0 \
+	  build-fuzz/corpus
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
@@ -148,4 +161,4 @@ bench: all
 	@sh tests/bench/control $(CURDIR)/$(BUILD)/bin
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

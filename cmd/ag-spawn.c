@@ -473,8 +473,8 @@ again:
 			goto again;
 		}
 		/* Billed only once it exists under its name. */
-		if (billing_agent_end(&p, s.id, s.role, s.parent, s.session, 0,
-		    "failed", clock_wall_ms()) < 0)
+		if (billing_append(&p, billing_agent_end(s.id, s.role, s.parent,
+		    s.session, 0, "failed", clock_wall_ms())) < 0)
 			ag_warn("cannot append the agent_end event of %s", s.id);
 		printf("%s\n", s.id);
 		fflush(stdout);

@@ -368,8 +368,11 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
 	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
 	struct log_summary sum;
-	int64_t start_ms = 0;
-	jv r, out, bill;
+	struct usage u;
+	int64_t start_ms = 0, tokens;
+	double cost;
+	char day[64];
+	jv r, out, bill, usage, claude_sid;
 	int have_start;
 
 	ts_format(e->ended_ms, ts);
@@ -402,11 +405,20 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	out = jv_object_set(out, jv_string("logs"), sum.logs);
 	out = jv_object_set(out, jv_string("errors"), sum.errors);
 	out = jv_object_set(out, jv_string("metrics"), sum.metrics);
-	jv_free(sum.claude);
+	/* A Claude Code result object is billed to this agent (SPEC 3). */
+	memset(&u, 0, sizeof u);
+	u.timestamp = ts;
+	u.agent = id;
+	u.parent = parent;
+	u.session = session;
+	u.role = role;
+	claude_sid = jv_object_get(jv_copy(sum.claude), jv_string("session_id"));
+	usage = billing_claude_events(sum.claude, &u, &tokens, &cost);
 
 	bill = jv_object();
-	bill = jv_object_set(bill, jv_string("tokens_used"), jv_number(0));
-	bill = jv_object_set(bill, jv_string("estimated_cost"), jv_number(0));
+	bill = jv_object_set(bill, jv_string("tokens_used"),
+	    jv_number((double)tokens));
+	bill = jv_object_set(bill, jv_string("estimated_cost"), jv_number(cost));
 	bill = jv_object_set(bill, jv_string("role"), jv_string(role));
 
 	r = jv_object();
@@ -432,27 +444,47 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	r = jv_object_set(r, jv_string("billing"), bill);
 
 	if (json_write_at(dirfd, "result.json", r, 0) < 0)
-		return -1;
+		goto fail;
 	if (e->exit_code >= 0) {
 		char buf[16];
 
 		snprintf(buf, sizeof buf, "%d", e->exit_code);
 		if (atomic_puts_at(dirfd, "exit", buf, 0) < 0)
-			return -1;
+			goto fail;
 	}
 	if (atomic_puts_at(dirfd, "ended", ts, 0) < 0)
-		return -1;
+		goto fail;
+	if (jv_get_kind(claude_sid) == JV_KIND_STRING &&
+	    atomic_puts_at(dirfd, "claude_session", jv_string_value(claude_sid),
+	    0) < 0)
+		goto fail;
+	/* Billing before the status, so that a waiter woken by it sees the
+	 * agent's cost and hours already. */
+	if (p) {
+		if (cost != 0 && billing_cost_add(dirfd, cost) < 0)
+			goto fail;
+		if (billing_finish(p, dirfd, id, usage, billing_agent_end(id,
+		    role, parent, session, have_start ? e->ended_ms - start_ms :
+		    0, status_name(e->status), e->ended_ms), day,
+		    sizeof day) < 0) {
+			usage = jv_null();
+			goto fail;
+		}
+		usage = jv_null();
+	}
 	if (agent_status_set(dirfd, e->status, 0) < 0)
-		return -1;
+		goto fail;
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
-	if (fsync_fd(dirfd) < 0)
-		return -1;
-	if (p && billing_agent_end(p, id, role, parent, session,
-	    have_start ? e->ended_ms - start_ms : 0, status_name(e->status),
-	    e->ended_ms) < 0)
-		return -1;
+	if (fsync_fd(dirfd) < 0 || (p && billing_sync(p, day) < 0))
+		goto fail;
+	jv_free(usage);
+	jv_free(claude_sid);
 	return 0;
+fail:
+	jv_free(usage);
+	jv_free(claude_sid);
+	return -1;
 }
 
 int

@@ -20,10 +20,55 @@
  */
 int billing_append(struct project *p, jv ev);
 
+/* A usage event (SPEC 6).  Strings may be NULL or "" (then null). */
+struct usage {
+	const char *timestamp;  /* NULL: now */
+	const char *agent, *parent, *session, *role;
+	const char *model, *source;
+	int64_t in, out, cache_read, cache_write;
+	double cost;
+};
+
+/* The event as a jv object. */
+jv billing_usage_event(const struct usage *u);
+/*
+ * Append a usage event; then, when it names an agent that exists, add its
+ * cost to the agent's "cost" file (what ag-ps shows), under an flock of
+ * the agent's directory.  The billing line is the record; the cost file
+ * only a running sum of it.
+ */
+int billing_usage(struct project *p, const struct usage *u);
+/* Add usd to agents/ID/cost; dirfd is the agent's directory. */
+int billing_cost_add(int dirfd, double usd);
+
+/*
+ * The usage events of a Claude Code result object (claude -p
+ * --output-format json/stream-json): one per model of its modelUsage, or
+ * one for its usage when it has none; base gives the agent's fields.
+ * Sets *tokens and *cost to the totals; returns an array (empty when the
+ * object holds no usage).  Consumes result.
+ */
+jv billing_claude_events(jv result, const struct usage *base, int64_t *tokens,
+    double *cost);
+
 /* The agent_end event every agent's end appends. */
-int billing_agent_end(struct project *p, const char *id, const char *role,
-    const char *parent, const char *session, int64_t duration_ms,
-    const char *status, int64_t ended_ms);
+jv billing_agent_end(const char *id, const char *role, const char *parent,
+    const char *session, int64_t duration_ms, const char *status,
+    int64_t ended_ms);
+
+/*
+ * An agent's end, billed once: its usage events (an array) and its
+ * agent_end event, appended as one write before its status changes (so
+ * that whoever ag-wait wakes sees them), but not yet fsync'd (so that no
+ * fsync delays the wake-up).  dirfd is the agent's directory: the marker
+ * "billed" there (day file and its size before the write) makes a second
+ * finish of the same agent, after a crash, look before it appends again.
+ * Consumes usage and end; *day gets the file to pass to billing_sync.
+ */
+int billing_finish(struct project *p, int dirfd, const char *id, jv usage,
+    jv end, char *day, size_t cap);
+/* fdatasync billing/DAY. */
+int billing_sync(struct project *p, const char *day);
 
 /*
  * Sum the usage events of a session (matched on its name or its id) over

@@ -258,6 +258,39 @@ fail:
 	return NULL;
 }
 
+/*
+ * A writer killed in the middle of its write() leaves part of a line at
+ * the end: nobody's accepted record, since its append never returned.
+ * Cut it off, under the lock, so that the next line starts on a line of
+ * its own.  *size is the file's size, and becomes the new one.
+ */
+static int
+cut_partial_line(int fd, off_t *size)
+{
+	char buf[4096];
+	off_t end = *size;
+
+	while (end > 0) {
+		size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+		ssize_t r = pread(fd, buf, n, end - (off_t)n);
+
+		if (r != (ssize_t)n)
+			return r < 0 ? -1 : 0;
+		while (n > 0 && buf[n - 1] != '\n') {
+			n--;
+			end--;
+		}
+		if (n > 0)
+			break;
+	}
+	if (end == *size)
+		return 0;
+	if (ftruncate(fd, end) < 0)
+		return -1;
+	*size = end;
+	return 0;
+}
+
 int
 append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
     int flags)
@@ -269,7 +302,7 @@ append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
 		errno = EINVAL;
 		return -1;
 	}
-	fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	fd = openat(dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    (flags & AF_PRIVATE) ? 0600 : 0644);
 	if (fd < 0)
 		return -1;
@@ -278,6 +311,8 @@ append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
 			goto fail;
 	}
 	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (cut_partial_line(fd, &st.st_size) < 0)
 		goto fail;
 	if (write_all(fd, buf, len) < 0) {
 		e = errno;

@@ -43,10 +43,11 @@ int read_line_at(int dirfd, const char *name, char *buf, size_t cap);
 char *read_all_at(int dirfd, const char *name, size_t *len);
 
 /*
- * Append one whole line (buf must end in '\n') to dirfd/name, creating it:
+ * Append whole lines (buf must end in '\n') to dirfd/name, creating it:
  * the write happens under an exclusive flock of the file, in one write(2),
  * and a short write (disk full) is rolled back by truncating to the old
- * size, so a log never holds half a line.  AF_FSYNC makes it durable.
+ * size, so a log never holds half a line.  Half a line left at the end by
+ * a writer killed mid-write is cut off first.  AF_FSYNC makes it durable.
  */
 int append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
     int flags);
