@@ -40,7 +40,7 @@ JQ_LIBS  = -ljq -lonig
 
 # The hot commands link only libjq: libgit2 and libarchive cost ~6 ms of
 # start-up each time a process starts, and these run in shell loops.
-CMDS     = ag ag-spawn ag-wait ag-ps ag-session ag-handoff ag-stop ag-task ag-watchdog
+CMDS     = ag ag-spawn ag-wait ag-ps ag-session ag-handoff ag-stop ag-task ag-watchdog ag-cost
 # Helpers run by the commands, never by users: only they link libarchive
 # (and later libgit2).
 HELPERS  = ag-session-archive

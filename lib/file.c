@@ -264,7 +264,7 @@ fail:
  * Cut it off, under the lock, so that the next line starts on a line of
  * its own.  *size is the file's size, and becomes the new one.
  */
-static int
+int
 cut_partial_line(int fd, off_t *size)
 {
 	char buf[4096];

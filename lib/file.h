@@ -49,6 +49,9 @@ char *read_all_at(int dirfd, const char *name, size_t *len);
  * size, so a log never holds half a line.  Half a line left at the end by
  * a writer killed mid-write is cut off first.  AF_FSYNC makes it durable.
  */
+/* Cut half a line off the end of fd (held locked); *size is its size,
+ * and becomes the new one. */
+int cut_partial_line(int fd, off_t *size);
 int append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
     int flags);
 

@@ -1,0 +1,1366 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "billing.h"
+#include "clock.h"
+#include "err.h"
+#include "file.h"
+#include "import.h"
+#include "jscan.h"
+#include "json.h"
+#include "price.h"
+#include "smap.h"
+
+#define CWD_MAX 512
+#define SID_MAX 128
+#define MODEL_MAX 128
+
+/* ---- the set of message keys counted ---- */
+
+struct keyset {
+	uint64_t *v;            /* 0 marks a free slot (key 0 is stored as 1) */
+	size_t n, cap;
+	uint64_t *added;        /* new this run, for SRC.keys */
+	size_t nadded, addcap;
+};
+
+static int
+keyset_grow(struct keyset *k)
+{
+	size_t ncap = k->cap ? k->cap * 2 : 1 << 16, i, j;
+	uint64_t *nv = calloc(ncap, sizeof *nv);
+
+	if (!nv)
+		return -1;
+	for (i = 0; i < k->cap; i++) {
+		if (!k->v[i])
+			continue;
+		for (j = k->v[i] & (ncap - 1); nv[j]; j = (j + 1) & (ncap - 1))
+			;
+		nv[j] = k->v[i];
+	}
+	free(k->v);
+	k->v = nv;
+	k->cap = ncap;
+	return 0;
+}
+
+/* 1 when h was there already, 0 when added now, -1 out of memory. */
+static int
+keyset_add(struct keyset *k, uint64_t h, int record)
+{
+	size_t i;
+
+	if (!h)
+		h = 1;
+	if ((k->n + 1) * 2 > k->cap && keyset_grow(k) < 0)
+		return -1;
+	for (i = h & (k->cap - 1); k->v[i]; i = (i + 1) & (k->cap - 1))
+		if (k->v[i] == h)
+			return 1;
+	k->v[i] = h;
+	k->n++;
+	if (record) {
+		if (k->nadded == k->addcap) {
+			size_t nc = k->addcap ? k->addcap * 2 : 1024;
+			uint64_t *na = realloc(k->added, nc * sizeof *na);
+
+			if (!na)
+				return -1;
+			k->added = na;
+			k->addcap = nc;
+		}
+		k->added[k->nadded++] = h;
+	}
+	return 0;
+}
+
+static void
+keyset_free(struct keyset *k)
+{
+	free(k->v);
+	free(k->added);
+	memset(k, 0, sizeof *k);
+}
+
+/* ---- per-file state ---- */
+
+struct fstate {
+	long long dev, ino, size, off;
+	/* Codex only: what the file said before the offset. */
+	char model[MODEL_MAX], sid[SID_MAX], cwd[CWD_MAX];
+	long long tin, tcached, tout;
+	int seen;               /* found in this run's walk */
+};
+
+/* ---- attribution to agents ---- */
+
+struct agent_rec {
+	char id[AG_ID_MAX + 1], parent[AG_ID_MAX + 1];
+	char session[AG_NAME_MAX + 1], role[AG_NAME_MAX + 1];
+	char cwd[CWD_MAX], claude_session[SID_MAX];
+	int64_t start, end;
+};
+
+struct agents {
+	struct agent_rec *v;
+	size_t n;
+	int loaded;
+};
+
+static void
+agents_load(struct project *p, struct agents *a)
+{
+	char **names, buf[64];
+	size_t n, i;
+
+	a->loaded = 1;
+	if (p->agents < 0 || !(names = dir_names(p->agents, &n)))
+		return;
+	if (!(a->v = calloc(n + 1, sizeof *a->v))) {
+		dir_names_free(names);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct agent_rec *r = &a->v[a->n];
+		int fd = openat(p->agents, names[i], O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		snprintf(r->id, sizeof r->id, "%s", names[i]);
+		if (read_line_at(fd, "cwd", r->cwd, sizeof r->cwd) < 0 ||
+		    read_line_at(fd, "started", buf, sizeof buf) < 0 ||
+		    ts_parse(buf, &r->start) < 0) {
+			close(fd);
+			continue;
+		}
+		if (read_line_at(fd, "ended", buf, sizeof buf) < 0 ||
+		    ts_parse(buf, &r->end) < 0)
+			r->end = INT64_MAX;
+		if (read_line_at(fd, "parent", r->parent, sizeof r->parent) < 0)
+			r->parent[0] = '\0';
+		if (read_line_at(fd, "session", r->session,
+		    sizeof r->session) < 0)
+			r->session[0] = '\0';
+		if (read_line_at(fd, "role", r->role, sizeof r->role) < 0)
+			snprintf(r->role, sizeof r->role, "workagent");
+		if (read_line_at(fd, "claude_session", r->claude_session,
+		    sizeof r->claude_session) < 0)
+			r->claude_session[0] = '\0';
+		close(fd);
+		a->n++;
+	}
+	dir_names_free(names);
+}
+
+/* The one agent running in cwd at ms, or NULL (none, or ambiguous). */
+static const struct agent_rec *
+agent_for(struct agents *a, const char *cwd, int64_t ms)
+{
+	const struct agent_rec *found = NULL;
+	size_t i;
+
+	if (!cwd[0])
+		return NULL;
+	for (i = 0; i < a->n; i++) {
+		if (ms < a->v[i].start || ms > a->v[i].end ||
+		    strcmp(a->v[i].cwd, cwd))
+			continue;
+		if (found)
+			return NULL;
+		found = &a->v[i];
+	}
+	return found;
+}
+
+/* The agent whose own result object billed Claude session sid at ms. */
+static const struct agent_rec *
+billed_by(struct agents *a, const char *sid, int64_t ms)
+{
+	size_t i;
+
+	for (i = 0; sid[0] && i < a->n; i++)
+		if (!strcmp(a->v[i].claude_session, sid) &&
+		    ms >= a->v[i].start && ms <= a->v[i].end)
+			return &a->v[i];
+	return NULL;
+}
+
+/* ---- one run ---- */
+
+struct group {
+	const struct agent_rec *agent;
+	char model[MODEL_MAX], sid[SID_MAX], ts[AG_TS_LEN];
+	int64_t in, out, cache_read, cache_write, messages;
+};
+
+struct run {
+	struct project *p;
+	enum import_src src;
+	struct import_stats *st;
+	struct keyset keys;
+	int keys_loaded;
+	struct smap files;      /* path -> struct fstate */
+	struct smap groups;     /* agent|sid|model|hour -> struct group */
+	struct agents agents;
+	struct prices prices;
+	int ifd;                /* billing/.import */
+	char path[PATH_MAX];    /* the file being read */
+	struct fstate *fs;
+};
+
+static const char *
+src_name(enum import_src s)
+{
+	return s == IMPORT_CLAUDE ? "claude" : "codex";
+}
+
+static int
+load_keys(struct run *r)
+{
+	char name[32], *buf, *line, *nl;
+	size_t len;
+
+	r->keys_loaded = 1;
+	snprintf(name, sizeof name, "%s.keys", src_name(r->src));
+	if (!(buf = read_all_at(r->ifd, name, &len)))
+		return errno == ENOENT ? 0 : -1;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		char *e;
+		uint64_t h;
+
+		if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
+			break;          /* a cut last line: not a key */
+		*nl = '\0';
+		h = strtoull(line, &e, 16);
+		if (e == line + 16 && keyset_add(&r->keys, h, 0) < 0) {
+			free(buf);
+			return -1;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static long long
+jnum(jv o, const char *k)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(k));
+	long long x = jv_get_kind(v) == JV_KIND_NUMBER ?
+	    (long long)jv_number_value(v) : 0;
+
+	jv_free(v);
+	return x;
+}
+
+static void
+jstr(jv o, const char *k, char *buf, size_t cap)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(k));
+
+	snprintf(buf, cap, "%s", jv_get_kind(v) == JV_KIND_STRING ?
+	    jv_string_value(v) : "");
+	jv_free(v);
+}
+
+/* One "F" line of the file table. */
+static int
+load_fstate(struct run *r, const char *line, size_t len)
+{
+	jv o = jv_parse_sized(line, (int)len);
+	char path[PATH_MAX];
+	struct fstate *f = NULL;
+
+	if (jv_get_kind(o) != JV_KIND_OBJECT) {
+		jv_free(o);
+		return 0;
+	}
+	jstr(o, "path", path, sizeof path);
+	if (!path[0])
+		f = NULL;
+	else if ((f = smap_get(&r->files, path))) {
+		f->dev = jnum(o, "dev");
+		f->ino = jnum(o, "ino");
+		f->size = jnum(o, "size");
+		f->off = jnum(o, "off");
+		jstr(o, "model", f->model, sizeof f->model);
+		jstr(o, "sid", f->sid, sizeof f->sid);
+		jstr(o, "cwd", f->cwd, sizeof f->cwd);
+		f->tin = jnum(o, "tin");
+		f->tcached = jnum(o, "tcached");
+		f->tout = jnum(o, "tout");
+	}
+	jv_free(o);
+	return !path[0] || f ? 0 : -1;
+}
+
+static int
+load_files(struct run *r)
+{
+	char name[32], *buf, *line, *nl;
+	size_t len;
+
+	snprintf(name, sizeof name, "%s.files", src_name(r->src));
+	if (!(buf = read_all_at(r->ifd, name, &len)))
+		return errno == ENOENT ? 0 : -1;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
+			nl = buf + len;
+		if (nl > line && load_fstate(r, line, (size_t)(nl - line)) < 0) {
+			free(buf);
+			return -1;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/* Count a message: dedupe, attribute, add to its group. */
+static int
+count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
+    const char *sid, const char *cwd, const char *model, int64_t in,
+    int64_t out, int64_t cache_read, int64_t cache_write)
+{
+	char ts[AG_TS_LEN], gkey[AG_ID_MAX + SID_MAX + MODEL_MAX + 32];
+	const struct agent_rec *a;
+	struct group *g;
+	int64_t ms;
+
+	if (ts_parse(ts_in, &ms) < 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (!r->keys_loaded && load_keys(r) < 0)
+		return -1;
+	if (dedupe) {
+		int k = keyset_add(&r->keys, key, 1);
+
+		if (k < 0)
+			return -1;
+		if (k == 1) {
+			r->st->duplicates++;
+			return 0;
+		}
+	}
+	if (!r->agents.loaded)
+		agents_load(r->p, &r->agents);
+	if (r->src == IMPORT_CLAUDE && billed_by(&r->agents, sid, ms)) {
+		r->st->agent_billed++;
+		return 0;
+	}
+	a = agent_for(&r->agents, cwd, ms);
+	ts_format(ms, ts);
+	snprintf(gkey, sizeof gkey, "%s|%s|%s|%.13s", a ? a->id : "", sid,
+	    model, ts);
+	if (!(g = smap_get(&r->groups, gkey)))
+		return -1;
+	if (!g->messages) {
+		g->agent = a;
+		snprintf(g->model, sizeof g->model, "%s", model);
+		snprintf(g->sid, sizeof g->sid, "%s", sid);
+	}
+	if (strcmp(ts, g->ts) > 0)
+		memcpy(g->ts, ts, sizeof ts);
+	g->in += in;
+	g->out += out;
+	g->cache_read += cache_read;
+	g->cache_write += cache_write;
+	g->messages++;
+	r->st->messages++;
+	if (a)
+		r->st->attributed++;
+	return 0;
+}
+
+/* ---- Claude Code lines ---- */
+
+struct cl_line {
+	char type[16], ts[40], req[SID_MAX], sid[SID_MAX], cwd[CWD_MAX];
+	const char *msg, *msg_end;
+	int bad;
+};
+
+struct cl_msg {
+	char id[SID_MAX], model[MODEL_MAX];
+	const char *usage, *usage_end;
+};
+
+struct cl_usage {
+	int64_t in, out, cw, cr;
+	int bad;
+};
+
+static void
+get_str(const char *v, const char *ve, char *buf, size_t cap)
+{
+	if (jscan_string(v, ve, buf, cap) < 0)
+		buf[0] = '\0';
+}
+
+static int
+cl_top(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cl_line *l = arg;
+
+	if (!strcmp(key, "type")) {
+		get_str(v, ve, l->type, sizeof l->type);
+		/* Only assistant lines carry usage: the rest of any other
+		 * line (tool output, mostly) is not even looked at. */
+		return strcmp(l->type, "assistant") != 0;
+	}
+	if (!strcmp(key, "message") && *v == '{') {
+		l->msg = v;
+		l->msg_end = ve;
+	} else if (!strcmp(key, "timestamp")) {
+		get_str(v, ve, l->ts, sizeof l->ts);
+	} else if (!strcmp(key, "requestId")) {
+		get_str(v, ve, l->req, sizeof l->req);
+	} else if (!strcmp(key, "sessionId")) {
+		get_str(v, ve, l->sid, sizeof l->sid);
+	} else if (!strcmp(key, "cwd")) {
+		get_str(v, ve, l->cwd, sizeof l->cwd);
+	}
+	return 0;
+}
+
+static int
+cl_message(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cl_msg *m = arg;
+
+	if (!strcmp(key, "id"))
+		get_str(v, ve, m->id, sizeof m->id);
+	else if (!strcmp(key, "model"))
+		get_str(v, ve, m->model, sizeof m->model);
+	else if (!strcmp(key, "usage") && *v == '{') {
+		m->usage = v;
+		m->usage_end = ve;
+	}
+	return 0;
+}
+
+static int
+cl_count(const char *v, const char *ve, int64_t *out)
+{
+	if (jscan_is_null(v, ve)) {
+		*out = 0;
+		return 0;
+	}
+	return jscan_count(v, ve, out);
+}
+
+static int
+cl_usage(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cl_usage *u = arg;
+	int64_t *dst = NULL;
+
+	if (!strcmp(key, "input_tokens"))
+		dst = &u->in;
+	else if (!strcmp(key, "output_tokens"))
+		dst = &u->out;
+	else if (!strcmp(key, "cache_creation_input_tokens"))
+		dst = &u->cw;
+	else if (!strcmp(key, "cache_read_input_tokens"))
+		dst = &u->cr;
+	if (dst && cl_count(v, ve, dst) < 0)
+		u->bad = 1;
+	return 0;
+}
+
+static int
+claude_line(struct run *r, const char *line, size_t len)
+{
+	struct cl_line l;
+	struct cl_msg m;
+	struct cl_usage u;
+	char key[2 * SID_MAX + 2];
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	rc = jscan_object(line, line + len, 1, cl_top, &l);
+	if (rc == 1 || (rc == 0 && strcmp(l.type, "assistant")))
+		return 0;       /* not an assistant line */
+	if (rc < 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (!l.msg)
+		return 0;
+	memset(&m, 0, sizeof m);
+	memset(&u, 0, sizeof u);
+	if (jscan_object(l.msg, l.msg_end, 1, cl_message, &m) != 0 ||
+	    !m.usage)
+		return 0;       /* an assistant line without usage */
+	if (jscan_object(m.usage, m.usage_end, 1, cl_usage, &u) != 0 ||
+	    u.bad) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (!strcmp(m.model, "<synthetic>") || !m.model[0]) {
+		/* Claude Code's own stand-in messages: no API call. */
+		r->st->skipped++;
+		return 0;
+	}
+	snprintf(key, sizeof key, "%s:%s", m.id, l.req);
+	return count_usage(r, hash64(key, strlen(key)), m.id[0] && l.req[0],
+	    l.ts, l.sid, l.cwd, m.model, u.in, u.out, u.cr, u.cw);
+}
+
+/* ---- Codex lines ---- */
+
+struct cx_line {
+	char type[32], ts[40];
+	const char *pl, *pl_end;
+};
+
+struct cx_payload {
+	char type[32], model[MODEL_MAX], id[SID_MAX], cwd[CWD_MAX];
+	const char *info, *info_end;
+};
+
+struct cx_info {
+	const char *last, *last_end, *total, *total_end;
+	int info_null;
+};
+
+struct cx_usage {
+	int64_t in, cached, out;
+	int bad;
+};
+
+static int
+cx_top(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cx_line *l = arg;
+
+	if (!strcmp(key, "type"))
+		get_str(v, ve, l->type, sizeof l->type);
+	else if (!strcmp(key, "timestamp"))
+		get_str(v, ve, l->ts, sizeof l->ts);
+	else if (!strcmp(key, "payload") && *v == '{') {
+		l->pl = v;
+		l->pl_end = ve;
+	}
+	return 0;
+}
+
+static int
+cx_payload(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cx_payload *p = arg;
+
+	if (!strcmp(key, "type"))
+		get_str(v, ve, p->type, sizeof p->type);
+	else if (!strcmp(key, "model"))
+		get_str(v, ve, p->model, sizeof p->model);
+	else if (!strcmp(key, "id"))
+		get_str(v, ve, p->id, sizeof p->id);
+	else if (!strcmp(key, "cwd"))
+		get_str(v, ve, p->cwd, sizeof p->cwd);
+	else if (!strcmp(key, "info")) {
+		p->info = v;
+		p->info_end = ve;
+	}
+	return 0;
+}
+
+static int
+cx_info(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cx_info *i = arg;
+
+	if (!strcmp(key, "last_token_usage") && *v == '{') {
+		i->last = v;
+		i->last_end = ve;
+	} else if (!strcmp(key, "total_token_usage") && *v == '{') {
+		i->total = v;
+		i->total_end = ve;
+	}
+	return 0;
+}
+
+static int
+cx_usage(const char *key, const char *v, const char *ve, void *arg)
+{
+	struct cx_usage *u = arg;
+	int64_t *dst = NULL;
+
+	if (!strcmp(key, "input_tokens"))
+		dst = &u->in;
+	else if (!strcmp(key, "cached_input_tokens"))
+		dst = &u->cached;
+	else if (!strcmp(key, "output_tokens"))
+		dst = &u->out;
+	if (dst && cl_count(v, ve, dst) < 0)
+		u->bad = 1;
+	return 0;
+}
+
+static int
+read_cx_usage(const char *v, const char *ve, struct cx_usage *u)
+{
+	memset(u, 0, sizeof *u);
+	return jscan_object(v, ve, 1, cx_usage, u) != 0 || u->bad ? -1 : 0;
+}
+
+static int
+codex_line(struct run *r, const char *line, size_t len)
+{
+	struct fstate *f = r->fs;
+	struct cx_line l;
+	struct cx_payload pl;
+	struct cx_info info;
+	struct cx_usage last, total;
+	int64_t in, cached, out;
+	const char *sid;
+	uint64_t key;
+
+	/* Cheap: only three kinds of line matter. */
+	if (!memmem(line, len, "token_count", 11) &&
+	    !memmem(line, len, "turn_context", 12) &&
+	    !memmem(line, len, "session_meta", 12))
+		return 0;
+	memset(&l, 0, sizeof l);
+	memset(&pl, 0, sizeof pl);
+	if (jscan_object(line, line + len, 1, cx_top, &l) != 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (!l.pl || jscan_object(l.pl, l.pl_end, 1, cx_payload, &pl) != 0)
+		return 0;
+	if (!strcmp(l.type, "session_meta")) {
+		if (pl.id[0])
+			snprintf(f->sid, sizeof f->sid, "%s", pl.id);
+		if (pl.cwd[0])
+			snprintf(f->cwd, sizeof f->cwd, "%s", pl.cwd);
+		return 0;
+	}
+	if (!strcmp(l.type, "turn_context")) {
+		if (pl.model[0])
+			snprintf(f->model, sizeof f->model, "%s", pl.model);
+		if (pl.cwd[0])
+			snprintf(f->cwd, sizeof f->cwd, "%s", pl.cwd);
+		return 0;
+	}
+	if (strcmp(l.type, "event_msg") || strcmp(pl.type, "token_count") ||
+	    !pl.info || jscan_is_null(pl.info, pl.info_end))
+		return 0;
+	memset(&info, 0, sizeof info);
+	if (jscan_object(pl.info, pl.info_end, 1, cx_info, &info) != 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (info.total && read_cx_usage(info.total, info.total_end, &total) < 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (info.last) {
+		if (read_cx_usage(info.last, info.last_end, &last) < 0) {
+			r->st->skipped++;
+			return 0;
+		}
+		in = last.in;
+		cached = last.cached;
+		out = last.out;
+	} else if (info.total) {
+		in = total.in - f->tin;
+		cached = total.cached - f->tcached;
+		out = total.out - f->tout;
+	} else {
+		return 0;
+	}
+	if (info.total) {
+		f->tin = total.in;
+		f->tcached = total.cached;
+		f->tout = total.out;
+	}
+	if (in < 0 || cached < 0 || out < 0) {
+		r->st->skipped++;
+		return 0;
+	}
+	if (in == 0 && cached == 0 && out == 0)
+		return 0;
+	/* Input counts cached input too; ag counts those as cache reads. */
+	in = in > cached ? in - cached : 0;
+	sid = f->sid[0] ? f->sid : r->path;
+	key = hash64(sid, strlen(sid)) ^ hash64(line, len);
+	return count_usage(r, key, 1, l.ts, f->sid, f->cwd,
+	    f->model[0] ? f->model : "gpt-5-codex", in, out, cached, 0);
+}
+
+/* ---- reading a file from its offset ---- */
+
+static int
+read_file(struct run *r, int fd, struct fstate *f, long long size)
+{
+	static char *buf;
+	static size_t cap;
+	size_t have = 0, at;
+	long long off = f->off;
+	int skipping = 0, warned = 0;
+
+	if (!buf) {
+		cap = 1 << 20;
+		if (!(buf = malloc(cap)))
+			return -1;
+	}
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n;
+		char *nl;
+
+		if (have == cap) {
+			/* A line longer than the buffer: grow, up to the
+			 * longest line worth reading. */
+			if ((long)cap >= IMPORT_LINE_MAX) {
+				if (!warned++)
+					ag_warnx("%s: a line longer than %ld "
+					    "MiB skipped", r->path,
+					    IMPORT_LINE_MAX >> 20);
+				r->st->skipped++;
+				skipping = 1;
+				off += (long long)have;
+				have = 0;
+			} else {
+				char *nb = realloc(buf, cap * 2);
+
+				if (!nb)
+					return -1;
+				buf = nb;
+				cap *= 2;
+			}
+		}
+		n = read(fd, buf + have, cap - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		r->st->bytes += n;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		at = 0;
+		while ((nl = memchr(buf + at, '\n', have - at))) {
+			size_t len = (size_t)(nl - (buf + at));
+
+			if (!skipping && len > 0 &&
+			    (r->src == IMPORT_CLAUDE ? claude_line(r, buf + at,
+			    len) : codex_line(r, buf + at, len)) < 0)
+				return -1;
+			skipping = 0;
+			at += len + 1;
+			off += (long long)len + 1;
+		}
+		memmove(buf, buf + at, have - at);
+		have -= at;
+	}
+	/* A last line without its newline: counted when it is a whole
+	 * object (written in full), else left for the next import. */
+	if (have > 0 && !skipping &&
+	    jscan_object(buf, buf + have, 1, NULL, NULL) == 0) {
+		if ((r->src == IMPORT_CLAUDE ? claude_line(r, buf, have) :
+		    codex_line(r, buf, have)) < 0)
+			return -1;
+		off += (long long)have;
+	}
+	f->off = off;
+	(void)size;
+	return 0;
+}
+
+/* ---- walking the directories ---- */
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+paths_add(struct paths *ps, const char *path)
+{
+	if (ps->n == ps->cap) {
+		size_t nc = ps->cap ? ps->cap * 2 : 256;
+		char **nv = realloc(ps->v, nc * sizeof *nv);
+
+		if (!nv)
+			return -1;
+		ps->v = nv;
+		ps->cap = nc;
+	}
+	if (!(ps->v[ps->n] = strdup(path)))
+		return -1;
+	ps->n++;
+	return 0;
+}
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Every *.jsonl under dir (symlinked directories are not followed). */
+static int
+walk(const char *dir, struct paths *ps, int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (depth > 32)
+		return 0;
+	if (!(d = opendir(dir)))
+		return depth == 0 ? -1 : 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir,
+		    de->d_name) >= sizeof path)
+			continue;
+		if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN &&
+		    lstat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+			if (walk(path, ps, depth + 1) < 0) {
+				closedir(d);
+				return -1;
+			}
+		} else if (ends_with(de->d_name, ".jsonl") &&
+		    paths_add(ps, path) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ---- the journal ---- */
+
+static jv
+fstate_json(const char *path, const struct fstate *f, enum import_src src)
+{
+	jv o = jv_object();
+
+	o = jv_object_set(o, jv_string("path"), jv_string(path));
+	o = jv_object_set(o, jv_string("dev"), jv_number((double)f->dev));
+	o = jv_object_set(o, jv_string("ino"), jv_number((double)f->ino));
+	o = jv_object_set(o, jv_string("size"), jv_number((double)f->size));
+	o = jv_object_set(o, jv_string("off"), jv_number((double)f->off));
+	if (src == IMPORT_CODEX) {
+		o = jv_object_set(o, jv_string("model"), jv_string(f->model));
+		o = jv_object_set(o, jv_string("sid"), jv_string(f->sid));
+		o = jv_object_set(o, jv_string("cwd"), jv_string(f->cwd));
+		o = jv_object_set(o, jv_string("tin"),
+		    jv_number((double)f->tin));
+		o = jv_object_set(o, jv_string("tcached"),
+		    jv_number((double)f->tcached));
+		o = jv_object_set(o, jv_string("tout"),
+		    jv_number((double)f->tout));
+	}
+	return o;
+}
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static int
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t nc = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (nc < b->n + n)
+			nc *= 2;
+		if (!(np = realloc(b->p, nc)))
+			return -1;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	return 0;
+}
+
+/* Add "TAG JSON\n"; consumes v. */
+static int
+buf_json(struct buf *b, char tag, jv v)
+{
+	size_t n;
+	char *line = json_line(v, &n), t[2] = { tag, ' ' };
+	int r;
+
+	if (!line)
+		return -1;
+	r = buf_add(b, t, 2) < 0 || buf_add(b, line, n) < 0 ? -1 : 0;
+	free(line);
+	return r;
+}
+
+static int
+cmp_group(const void *a, const void *b)
+{
+	const struct group *x = *(const struct group *const *)a;
+	const struct group *y = *(const struct group *const *)b;
+
+	return strcmp(x->ts, y->ts);
+}
+
+/*
+ * The journal of this run: H (run id, and per day file the size it had
+ * before and how many lines go in), then E events in day order, K keys,
+ * F the whole new file table.
+ */
+static int
+write_journal(struct run *r, const char *run_id)
+{
+	struct buf b = { 0 };
+	struct group **gs = NULL;
+	jv days = jv_object(), head;
+	size_t i, n = r->groups.n;
+	int bfd = project_subdir(r->p, "billing", PROJ_CREATE), rc = -1;
+	char name[40];
+
+	if (bfd < 0 || (n && !(gs = malloc(n * sizeof *gs))))
+		goto out;
+	for (i = 0; i < n; i++)
+		gs[i] = smap_val(&r->groups, i);
+	if (n)
+		qsort(gs, n, sizeof *gs, cmp_group);
+	for (i = 0; i < n; i++) {
+		char day[32];
+		struct stat st;
+		jv d;
+
+		snprintf(day, sizeof day, ".tracking-%.10s.jsonl", gs[i]->ts);
+		d = jv_object_get(jv_copy(days), jv_string(day));
+		if (jv_get_kind(d) != JV_KIND_OBJECT) {
+			jv_free(d);
+			d = jv_object_set(jv_object(), jv_string("from"),
+			    jv_number(fstatat(bfd, day, &st, 0) == 0 ?
+			    (double)st.st_size : 0));
+			d = jv_object_set(d, jv_string("lines"), jv_number(0));
+		}
+		d = jv_object_set(d, jv_string("lines"), jv_number(jnum(d,
+		    "lines") + 1));
+		days = jv_object_set(days, jv_string(day), d);
+	}
+	head = jv_object_set(jv_object(), jv_string("run"), jv_string(run_id));
+	head = jv_object_set(head, jv_string("days"), days);
+	days = jv_null();
+	if (buf_json(&b, 'H', head) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct group *g = gs[i];
+		const struct price *pr = price_find(&r->prices, g->model);
+		struct usage u;
+		jv ev;
+
+		memset(&u, 0, sizeof u);
+		u.timestamp = g->ts;
+		if (g->agent) {
+			u.agent = g->agent->id;
+			u.parent = g->agent->parent;
+			u.session = g->agent->session;
+			u.role = g->agent->role;
+		}
+		u.model = g->model;
+		u.source = src_name(r->src);
+		u.in = g->in;
+		u.out = g->out;
+		u.cache_read = g->cache_read;
+		u.cache_write = g->cache_write;
+		u.cost = price_cost(pr, g->in, g->out, g->cache_write,
+		    g->cache_read);
+		r->st->cost += u.cost;
+		ev = billing_usage_event(&u);
+		ev = jv_object_set(ev, jv_string(r->src == IMPORT_CLAUDE ?
+		    "claude_session" : "codex_session"), g->sid[0] ?
+		    jv_string(g->sid) : jv_null());
+		ev = jv_object_set(ev, jv_string("messages"),
+		    jv_number((double)g->messages));
+		ev = jv_object_set(ev, jv_string("import"), jv_string(run_id));
+		if (buf_json(&b, 'E', ev) < 0)
+			goto out;
+	}
+	for (i = 0; i < r->keys.nadded; i++) {
+		char k[20];
+
+		snprintf(k, sizeof k, "K %016llx\n",
+		    (unsigned long long)r->keys.added[i]);
+		if (buf_add(&b, k, 19) < 0)
+			goto out;
+	}
+	for (i = 0; i < r->files.n; i++)
+		if (buf_json(&b, 'F', fstate_json(smap_key(&r->files, i),
+		    smap_val(&r->files, i), r->src)) < 0)
+			goto out;
+	snprintf(name, sizeof name, "%s.journal", src_name(r->src));
+	rc = atomic_write_at(r->ifd, name, b.p, b.n, AF_FSYNC);
+	r->st->events = (long)n;
+out:
+	if (bfd >= 0)
+		close(bfd);
+	jv_free(days);
+	free(gs);
+	free(b.p);
+	return rc;
+}
+
+/* Append the E lines of one day that are not there yet. */
+static int
+apply_day(int bfd, const char *day, long long from, const char *run_id,
+    const char *lines, size_t len, long want)
+{
+	char tag[128], *have = NULL;
+	long found = 0, skip;
+	struct stat st;
+	const char *p;
+	int fd, e;
+
+	snprintf(tag, sizeof tag, "\"import\":\"%s\"", run_id);
+	fd = openat(bfd, day, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			goto fail;
+	if (fstat(fd, &st) < 0 || cut_partial_line(fd, &st.st_size) < 0)
+		goto fail;
+	if (from < 0 || from > (long long)st.st_size)
+		from = 0;
+	if (st.st_size > from) {
+		size_t n = (size_t)(st.st_size - from), i;
+		char *q, *nl;
+
+		if (!(have = malloc(n)))
+			goto fail;
+		for (i = 0; i < n; ) {
+			ssize_t k = pread(fd, have + i, n - i, (off_t)(from + i));
+
+			if (k <= 0)
+				goto fail;
+			i += (size_t)k;
+		}
+		for (q = have; q < have + n; q = nl + 1) {
+			if (!(nl = memchr(q, '\n', (size_t)(have + n - q))))
+				break;
+			if (memmem(q, (size_t)(nl - q), tag, strlen(tag)))
+				found++;
+		}
+		free(have);
+		have = NULL;
+	}
+	/* The lines already there are the first ones: one write put them. */
+	for (p = lines, skip = found; skip > 0 && p < lines + len; skip--)
+		p = (const char *)memchr(p, '\n', (size_t)(lines + len - p)) + 1;
+	if (found < want && write_all(fd, p, (size_t)(lines + len - p)) < 0) {
+		e = errno;
+		if (ftruncate(fd, st.st_size) < 0) {
+			/* the partial tail is cut by the next appender */
+		}
+		errno = e;
+		goto fail;
+	}
+	if (fdatasync(fd) < 0)
+		goto fail;
+	return close(fd);
+fail:
+	e = errno;
+	free(have);
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+static int
+append_keys(int ifd, const char *name, const char *keys, size_t len)
+{
+	struct stat st;
+	int fd, r = -1;
+
+	fd = openat(ifd, name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && cut_partial_line(fd, &st.st_size) == 0 &&
+	    write_all(fd, keys, len) == 0 && fdatasync(fd) == 0)
+		r = 0;
+	if (close(fd) < 0)
+		r = -1;
+	return r;
+}
+
+/* Carry out SRC.journal, if there is one; then remove it. */
+static int
+apply_journal(struct run *r)
+{
+	char name[40], keysname[40], filesname[40], *buf, *line, *nl;
+	struct buf keys = { 0 }, files = { 0 }, day = { 0 };
+	char run_id[96], cur[40] = "";
+	size_t len;
+	jv head = jv_null(), days = jv_null();
+	int bfd = -1, rc = -1;
+
+	snprintf(name, sizeof name, "%s.journal", src_name(r->src));
+	snprintf(keysname, sizeof keysname, "%s.keys", src_name(r->src));
+	snprintf(filesname, sizeof filesname, "%s.files", src_name(r->src));
+	if (!(buf = read_all_at(r->ifd, name, &len)))
+		return errno == ENOENT ? 0 : -1;
+	if ((bfd = project_subdir(r->p, "billing", PROJ_CREATE)) < 0)
+		goto out;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		size_t n;
+
+		if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
+			break;
+		n = (size_t)(nl - line) + 1;
+		if (n < 3)
+			continue;
+		switch (line[0]) {
+		case 'H':
+			head = jv_parse_sized(line + 2, (int)(n - 3));
+			jstr(head, "run", run_id, sizeof run_id);
+			days = jv_object_get(jv_copy(head), jv_string("days"));
+			break;
+		case 'E': {
+			char d[40];
+			const char *ts = memmem(line, n, "\"timestamp\":\"", 13);
+
+			if (!ts)
+				goto out;
+			snprintf(d, sizeof d, ".tracking-%.10s.jsonl", ts + 13);
+			if (strcmp(d, cur) && cur[0]) {
+				jv dd = jv_object_get(jv_copy(days),
+				    jv_string(cur));
+
+				if (apply_day(bfd, cur, jnum(dd, "from"), run_id,
+				    day.p, day.n, (long)jnum(dd, "lines")) < 0) {
+					jv_free(dd);
+					goto out;
+				}
+				jv_free(dd);
+				day.n = 0;
+			}
+			snprintf(cur, sizeof cur, "%s", d);
+			if (buf_add(&day, line + 2, n - 2) < 0)
+				goto out;
+			break;
+		}
+		case 'K':
+			if (buf_add(&keys, line + 2, n - 2) < 0)
+				goto out;
+			break;
+		case 'F':
+			if (buf_add(&files, line + 2, n - 2) < 0)
+				goto out;
+			break;
+		}
+	}
+	if (cur[0]) {
+		jv dd = jv_object_get(jv_copy(days), jv_string(cur));
+
+		if (apply_day(bfd, cur, jnum(dd, "from"), run_id, day.p, day.n,
+		    (long)jnum(dd, "lines")) < 0) {
+			jv_free(dd);
+			goto out;
+		}
+		jv_free(dd);
+	}
+	if (keys.n && append_keys(r->ifd, keysname, keys.p, keys.n) < 0)
+		goto out;
+	if (atomic_write_at(r->ifd, filesname, files.p ? files.p : "", files.n,
+	    AF_FSYNC) < 0)
+		goto out;
+	if (unlinkat(r->ifd, name, 0) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (bfd >= 0)
+		close(bfd);
+	jv_free(head);
+	jv_free(days);
+	free(buf);
+	free(keys.p);
+	free(files.p);
+	free(day.p);
+	return rc;
+}
+
+/* ---- the whole run ---- */
+
+static int
+default_dir(enum import_src src, char *buf, size_t cap)
+{
+	const char *env = getenv(src == IMPORT_CLAUDE ? "CLAUDE_CONFIG_DIR" :
+	    "CODEX_HOME"), *home = getenv("HOME");
+
+	if (env && *env)
+		snprintf(buf, cap, "%s/%s", env, src == IMPORT_CLAUDE ?
+		    "projects" : "sessions");
+	else if (home && *home)
+		snprintf(buf, cap, "%s/%s", home, src == IMPORT_CLAUDE ?
+		    ".claude/projects" : ".codex/sessions");
+	else
+		return -1;
+	return 0;
+}
+
+int
+import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
+    struct import_stats *st, char *err, size_t cap)
+{
+	struct run r;
+	struct paths ps = { 0 };
+	char def[PATH_MAX], lockname[40], run_id[96], *defv[1] = { def };
+	int bfd, lockfd = -1, rc = -1, i, changed = 0;
+	size_t k;
+
+	memset(st, 0, sizeof *st);
+	memset(&r, 0, sizeof r);
+	r.p = p;
+	r.src = src;
+	r.st = st;
+	r.ifd = -1;
+	smap_init(&r.files, sizeof(struct fstate));
+	smap_init(&r.groups, sizeof(struct group));
+	if (prices_load(p, &r.prices, err, cap) < 0) {
+		errno = EINVAL;
+		goto out_nolock;
+	}
+	if (ndirs == 0) {
+		if (default_dir(src, def, sizeof def) < 0) {
+			snprintf(err, cap, "no HOME to find the transcripts in");
+			errno = ENOENT;
+			goto out_nolock;
+		}
+		dirs = defv;
+		ndirs = 1;
+	}
+	for (i = 0; i < ndirs; i++) {
+		if (walk(dirs[i], &ps, 0) < 0) {
+			snprintf(err, cap, "cannot read %s: %s", dirs[i],
+			    strerror(errno));
+			goto out_nolock;
+		}
+	}
+	qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
+	st->files = (long)ps.n;
+
+	if ((bfd = project_subdir(p, "billing", PROJ_CREATE)) < 0 ||
+	    (mkdirat(bfd, ".import", 0755) < 0 && errno != EEXIST) ||
+	    (r.ifd = openat(bfd, ".import", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		snprintf(err, cap, "cannot open %s/billing/.import: %s",
+		    p->path, strerror(errno));
+		if (bfd >= 0)
+			close(bfd);
+		goto out_nolock;
+	}
+	close(bfd);
+	snprintf(lockname, sizeof lockname, "%s.lock", src_name(src));
+	if ((lockfd = lock_at(r.ifd, lockname, LOCK_EX)) < 0 ||
+	    apply_journal(&r) < 0 || load_files(&r) < 0) {
+		snprintf(err, cap, "cannot read the import state in "
+		    "%s/billing/.import: %s", p->path, strerror(errno));
+		goto out;
+	}
+	for (k = 0; k < ps.n; k++) {
+		struct fstate *f;
+		struct stat sb;
+		int fd;
+
+		snprintf(r.path, sizeof r.path, "%s", ps.v[k]);
+		if (stat(r.path, &sb) < 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (!(f = smap_get(&r.files, r.path)))
+			goto nomem;
+		f->seen = 1;
+		if (f->dev == (long long)sb.st_dev &&
+		    f->ino == (long long)sb.st_ino &&
+		    f->size == (long long)sb.st_size)
+			continue;       /* unchanged: not even opened */
+		if (f->dev != (long long)sb.st_dev ||
+		    f->ino != (long long)sb.st_ino ||
+		    f->off > (long long)sb.st_size) {
+			/* Another file now, or cut short: from the start
+			 * (the keys keep what was counted from counting
+			 * twice). */
+			memset(f, 0, sizeof *f);
+			f->seen = 1;
+		}
+		if ((fd = open(r.path, O_RDONLY | O_CLOEXEC)) < 0) {
+			ag_warn("cannot open %s", r.path);
+			continue;
+		}
+		if (fstat(fd, &sb) < 0) {
+			close(fd);
+			continue;
+		}
+		r.fs = f;
+		st->files_read++;
+		if (read_file(&r, fd, f, (long long)sb.st_size) < 0) {
+			snprintf(err, cap, "cannot read %s: %s", r.path,
+			    strerror(errno));
+			close(fd);
+			goto out;
+		}
+		close(fd);
+		f->dev = (long long)sb.st_dev;
+		f->ino = (long long)sb.st_ino;
+		/* The size read up to: bytes appended meanwhile make the
+		 * next import look again. */
+		f->size = f->off == (long long)sb.st_size ? f->off : -1;
+		changed = 1;
+	}
+	if (changed) {
+		snprintf(run_id, sizeof run_id, "%s-%lld-%d", src_name(src),
+		    (long long)clock_wall_ms(), (int)getpid());
+		if (write_journal(&r, run_id) < 0 || apply_journal(&r) < 0) {
+			snprintf(err, cap, "cannot write the import: %s",
+			    strerror(errno));
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(err, cap, "out of memory");
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+out_nolock:
+	for (k = 0; k < ps.n; k++)
+		free(ps.v[k]);
+	free(ps.v);
+	if (r.ifd >= 0)
+		close(r.ifd);
+	smap_free(&r.files);
+	smap_free(&r.groups);
+	keyset_free(&r.keys);
+	free(r.agents.v);
+	prices_free(&r.prices);
+	return rc;
+}
