@@ -412,7 +412,9 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	u.parent = parent;
 	u.session = session;
 	u.role = role;
-	claude_sid = jv_object_get(jv_copy(sum.claude), jv_string("session_id"));
+	claude_sid = jv_get_kind(sum.claude) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(sum.claude), jv_string("session_id")) :
+	    jv_null();
 	usage = billing_claude_events(sum.claude, &u, &tokens, &cost);
 
 	bill = jv_object();

@@ -1235,7 +1235,7 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 	struct run r;
 	struct paths ps = { 0 };
 	char def[PATH_MAX], lockname[40], run_id[96], *defv[1] = { def };
-	int bfd, lockfd = -1, rc = -1, i, changed = 0;
+	int bfd, lockfd = -1, rc = -1, i, changed = 0, e;
 	size_t k;
 
 	memset(st, 0, sizeof *st);
@@ -1361,6 +1361,8 @@ out_nolock:
 	smap_free(&r.groups);
 	keyset_free(&r.keys);
 	free(r.agents.v);
+	e = errno;
 	prices_free(&r.prices);
+	errno = e;
 	return rc;
 }
