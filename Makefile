@@ -159,6 +159,7 @@ bench: all
 	@sh tests/bench/run $(CURDIR)/$(BUILD)/bin
 	@sh tests/bench/sessions $(CURDIR)/$(BUILD)/bin
 	@sh tests/bench/control $(CURDIR)/$(BUILD)/bin
+	@sh tests/bench/cost $(CURDIR)/$(BUILD)/bin
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -481,7 +481,7 @@ row_cells(char cells[NCOL][80], const char *key, int depth,
 	snprintf(cells[3], 80, "%lld", (long long)t->cache_write);
 	snprintf(cells[4], 80, "%lld", (long long)t->cache_read);
 	snprintf(cells[5], 80, "%.4f", t->cost);
-	snprintf(cells[6], 80, "%.2f", (double)t->ms / 3600000.0);
+	snprintf(cells[6], 80, "%.4f", (double)t->ms / 3600000.0);
 }
 
 static void

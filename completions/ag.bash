@@ -151,6 +151,35 @@ _ag_task() {
 	esac
 }
 
+_ag_cost() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" = 1 ]; then
+		COMPREPLY=($(compgen -W "record import report total" -- "$cur"))
+		return
+	fi
+	case $prev in
+	-a|--agent) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
+	-s|--session) COMPREPLY=($(compgen -W "$(_ag_sessions)" -- "$cur")); return ;;
+	-m|--model) COMPREPLY=($(compgen -W "claude-sonnet-4-5 claude-opus-4-1
+	    claude-haiku-4-5 gpt-5-codex gpt-5" -- "$cur")); return ;;
+	--by) COMPREPLY=($(compgen -W "agent role model day session" -- "$cur")); return ;;
+	--in|--out|--cache-read|--cache-write|--usd|--since|--until|--where) return ;;
+	esac
+	case ${COMP_WORDS[1]} in
+	record) COMPREPLY=($(compgen -W "-a -s -m --in --out --cache-read
+	    --cache-write --usd" -- "$cur")) ;;
+	import)
+		if [ "$COMP_CWORD" = 2 ]; then
+			COMPREPLY=($(compgen -W "claude codex" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -d -- "$cur"))
+		fi ;;
+	report) COMPREPLY=($(compgen -W "--by --tree --since --until --where
+	    --json" -- "$cur")) ;;
+	total) COMPREPLY=($(compgen -W "--json $(_ag_ids)" -- "$cur")) ;;
+	esac
+}
+
 _ag_watchdog() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in --stale-claims|--stale-sessions) return ;; esac
@@ -166,7 +195,7 @@ _ag() {
 		return
 	fi
 	case ${COMP_WORDS[1]} in
-	spawn|wait|ps|session|handoff|stop|task|watchdog)
+	spawn|wait|ps|session|handoff|stop|task|watchdog|cost)
 		local f=_ag_${COMP_WORDS[1]}
 		COMP_WORDS=("ag-${COMP_WORDS[1]}" "${COMP_WORDS[@]:2}")
 		COMP_CWORD=$((COMP_CWORD - 1))
@@ -183,3 +212,4 @@ complete -F _ag_handoff ag-handoff
 complete -F _ag_stop ag-stop
 complete -F _ag_task ag-task
 complete -F _ag_watchdog ag-watchdog
+complete -F _ag_cost ag-cost

@@ -64,6 +64,15 @@ tar tzf .project/archive/auth.tar.gz | grep handoffs/
 say "Every end is a billing line"
 printf '$ cat .project/billing/.tracking-*.jsonl | jq -c "select(.event==\"agent_end\") | [.agent_id, .status, .duration_ms]" | head -n 4\n'
 cat .project/billing/.tracking-*.jsonl | jq -c 'select(.event=="agent_end") | [.agent_id, .status, .duration_ms]' | head -n 4
+say "What it cost: recorded usage, an agent billed from its Claude result, a report"
+run ag-cost record -a plan -m claude-opus-4-1 --in 42000 --out 3100 --cache-read 120000
+run ag-cost record -a deploy.tests -m claude-sonnet-4-5 --in 18000 --out 2400
+run ag-cost record -m claude-sonnet-4-5 --in 9000 --out 700
+run ag-spawn -n review-claude -r workagent -- sh -c 'echo "{\"type\":\"result\",\"total_cost_usd\":0.0421,\"usage\":{\"input_tokens\":9000,\"output_tokens\":1000},\"modelUsage\":{\"claude-sonnet-4-5\":{\"inputTokens\":9000,\"outputTokens\":1000,\"costUSD\":0.0421}}}"'
+run ag-wait review-claude
+run ag-cost report --by role
+run ag-cost report --tree --where 'select(.agent_id != null)'
+run ag-cost total deploy
 say "Stop a small tree: children first"
 run ag-spawn -n crawl -- sh -c 'ag-spawn -n a -- sleep 60 >/dev/null; ag-spawn -n b -- sleep 60 >/dev/null; sleep 60'
 sleep 0.3

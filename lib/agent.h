@@ -3,10 +3,10 @@
  *
  * The files: status cmd argv role parent session description cwd timeout
  * grace queue after environ started ended exit pid pidstart monitor lock
- * heartbeat output.log result.json stop.  Whoever changes an agent's
- * status holds its "lock": the monitor for the agent's whole life (so a
- * free lock on a running agent means its monitor is gone), anyone else
- * briefly with LOCK_NB.
+ * heartbeat output.log result.json stop cost claude_session billed.
+ * Whoever changes an agent's status holds its "lock": the monitor for the
+ * agent's whole life (so a free lock on a running agent means its monitor
+ * is gone), anyone else briefly with LOCK_NB.
  */
 #ifndef AG_AGENT_H
 #define AG_AGENT_H
