@@ -215,8 +215,12 @@ struct run {
 	struct agents agents;
 	struct prices prices;
 	int ifd;                /* billing/.import */
+	int bfd;                /* billing */
 	char path[PATH_MAX];    /* the file being read */
 	struct fstate *fs;
+	FILE *journal;          /* being written, or NULL */
+	struct smap days;       /* day file -> struct day, for the journal */
+	char run_id[96];
 };
 
 static const char *
@@ -881,104 +885,79 @@ fstate_json(const char *path, const struct fstate *f, enum import_src src)
 	return o;
 }
 
-struct buf {
-	char *p;
-	size_t n, cap;
+/*
+ * The journal of a run, written as the files are read (so that nothing
+ * of it is held in memory): R the run id; E events, as each transcript's
+ * groups are done; K the keys counted; F the whole new file table; D per
+ * day file, its size before the run and how many E lines go to it.
+ */
+struct day {
+	long long from;
+	long lines;
 };
 
 static int
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n > b->cap) {
-		size_t nc = b->cap ? b->cap : 4096;
-		char *np;
-
-		while (nc < b->n + n)
-			nc *= 2;
-		if (!(np = realloc(b->p, nc)))
-			return -1;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	return 0;
-}
-
-/* Add "TAG JSON\n"; consumes v. */
-static int
-buf_json(struct buf *b, char tag, jv v)
+put_json(FILE *f, char tag, jv v)
 {
 	size_t n;
-	char *line = json_line(v, &n), t[2] = { tag, ' ' };
+	char *line = json_line(v, &n);
 	int r;
 
 	if (!line)
 		return -1;
-	r = buf_add(b, t, 2) < 0 || buf_add(b, line, n) < 0 ? -1 : 0;
+	r = fprintf(f, "%c ", tag) < 0 || fwrite(line, 1, n, f) != n ? -1 : 0;
 	free(line);
 	return r;
 }
 
 static int
-cmp_group(const void *a, const void *b)
+journal_open(struct run *r)
 {
-	const struct group *x = *(const struct group *const *)a;
-	const struct group *y = *(const struct group *const *)b;
+	char tmp[40];
+	int fd;
 
-	return strcmp(x->ts, y->ts);
+	snprintf(tmp, sizeof tmp, ".%s.journal", src_name(r->src));
+	snprintf(r->run_id, sizeof r->run_id, "%s-%lld-%d", src_name(r->src),
+	    (long long)clock_wall_ms(), (int)getpid());
+	fd = openat(r->ifd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (!(r->journal = fdopen(fd, "w"))) {
+		close(fd);
+		return -1;
+	}
+	smap_init(&r->days, sizeof(struct day));
+	return put_json(r->journal, 'R', jv_object_set(jv_object(),
+	    jv_string("run"), jv_string(r->run_id)));
 }
 
-/*
- * The journal of this run: H (run id, and per day file the size it had
- * before and how many lines go in), then E events in day order, K keys,
- * F the whole new file table.
- */
+/* This transcript's groups and keys into the journal; then forget them. */
 static int
-write_journal(struct run *r, const char *run_id)
+emit(struct run *r)
 {
-	struct buf b = { 0 };
-	struct group **gs = NULL;
-	jv days = jv_object(), head;
-	size_t i, n = r->groups.n;
-	int bfd = project_subdir(r->p, "billing", PROJ_CREATE), rc = -1;
-	char name[40];
+	size_t i;
 
-	if (bfd < 0 || (n && !(gs = malloc(n * sizeof *gs))))
-		goto out;
-	for (i = 0; i < n; i++)
-		gs[i] = smap_val(&r->groups, i);
-	if (n)
-		qsort(gs, n, sizeof *gs, cmp_group);
-	for (i = 0; i < n; i++) {
-		char day[32];
-		struct stat st;
-		jv d;
-
-		snprintf(day, sizeof day, ".tracking-%.10s.jsonl", gs[i]->ts);
-		d = jv_object_get(jv_copy(days), jv_string(day));
-		if (jv_get_kind(d) != JV_KIND_OBJECT) {
-			jv_free(d);
-			d = jv_object_set(jv_object(), jv_string("from"),
-			    jv_number(fstatat(bfd, day, &st, 0) == 0 ?
-			    (double)st.st_size : 0));
-			d = jv_object_set(d, jv_string("lines"), jv_number(0));
-		}
-		d = jv_object_set(d, jv_string("lines"), jv_number(jnum(d,
-		    "lines") + 1));
-		days = jv_object_set(days, jv_string(day), d);
-	}
-	head = jv_object_set(jv_object(), jv_string("run"), jv_string(run_id));
-	head = jv_object_set(head, jv_string("days"), days);
-	days = jv_null();
-	if (buf_json(&b, 'H', head) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		const struct group *g = gs[i];
+	if (!r->groups.n && !r->keys.nadded)
+		return 0;
+	if (!r->journal && journal_open(r) < 0)
+		return -1;
+	for (i = 0; i < r->groups.n; i++) {
+		const struct group *g = smap_val(&r->groups, i);
 		const struct price *pr = price_find(&r->prices, g->model);
+		char name[40];
 		struct usage u;
+		struct day *d;
+		struct stat st;
 		jv ev;
 
+		snprintf(name, sizeof name, ".tracking-%.10s.jsonl", g->ts);
+		if (!(d = smap_find(&r->days, name))) {
+			if (!(d = smap_get(&r->days, name)))
+				return -1;
+			d->from = fstatat(r->bfd, name, &st, 0) == 0 ?
+			    (long long)st.st_size : 0;
+		}
+		d->lines++;
 		memset(&u, 0, sizeof u);
 		u.timestamp = g->ts;
 		if (g->agent) {
@@ -1002,210 +981,277 @@ write_journal(struct run *r, const char *run_id)
 		    jv_string(g->sid) : jv_null());
 		ev = jv_object_set(ev, jv_string("messages"),
 		    jv_number((double)g->messages));
-		ev = jv_object_set(ev, jv_string("import"), jv_string(run_id));
-		if (buf_json(&b, 'E', ev) < 0)
-			goto out;
+		ev = jv_object_set(ev, jv_string("import"),
+		    jv_string(r->run_id));
+		if (put_json(r->journal, 'E', ev) < 0)
+			return -1;
+		r->st->events++;
 	}
-	for (i = 0; i < r->keys.nadded; i++) {
-		char k[20];
+	for (i = 0; i < r->keys.nadded; i++)
+		if (fprintf(r->journal, "K %016llx\n",
+		    (unsigned long long)r->keys.added[i]) < 0)
+			return -1;
+	r->keys.nadded = 0;
+	smap_free(&r->groups);
+	smap_init(&r->groups, sizeof(struct group));
+	return 0;
+}
 
-		snprintf(k, sizeof k, "K %016llx\n",
-		    (unsigned long long)r->keys.added[i]);
-		if (buf_add(&b, k, 19) < 0)
-			goto out;
+/* The file table and the day lines; then make it the journal. */
+static int
+journal_close(struct run *r)
+{
+	char tmp[40], name[40];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; !bad && i < r->files.n; i++)
+		bad = put_json(r->journal, 'F', fstate_json(smap_key(&r->files,
+		    i), smap_val(&r->files, i), r->src)) < 0;
+	for (i = 0; !bad && i < r->days.n; i++) {
+		const struct day *d = smap_val(&r->days, i);
+		jv o = jv_object_set(jv_object(), jv_string("day"),
+		    jv_string(smap_key(&r->days, i)));
+
+		o = jv_object_set(o, jv_string("from"), jv_number((double)d->from));
+		o = jv_object_set(o, jv_string("lines"), jv_number((double)d->lines));
+		bad = put_json(r->journal, 'D', o) < 0;
 	}
-	for (i = 0; i < r->files.n; i++)
-		if (buf_json(&b, 'F', fstate_json(smap_key(&r->files, i),
-		    smap_val(&r->files, i), r->src)) < 0)
-			goto out;
+	if (fflush(r->journal) != 0 || fsync(fileno(r->journal)) < 0)
+		bad = 1;
+	if (fclose(r->journal) != 0)
+		bad = 1;
+	r->journal = NULL;
+	smap_free(&r->days);
+	if (bad)
+		return -1;
+	snprintf(tmp, sizeof tmp, ".%s.journal", src_name(r->src));
 	snprintf(name, sizeof name, "%s.journal", src_name(r->src));
-	rc = atomic_write_at(r->ifd, name, b.p, b.n, AF_FSYNC);
-	r->st->events = (long)n;
-out:
-	if (bfd >= 0)
-		close(bfd);
-	jv_free(days);
-	free(gs);
-	free(b.p);
-	return rc;
+	return renameat(r->ifd, tmp, r->ifd, name);
 }
 
-/* Append the E lines of one day that are not there yet. */
-static int
-apply_day(int bfd, const char *day, long long from, const char *run_id,
-    const char *lines, size_t len, long want)
-{
-	char tag[128], *have = NULL;
-	long found = 0, skip;
-	struct stat st;
-	const char *p;
-	int fd, e;
+/* A day file while the journal is applied: locked, its writes buffered. */
+struct dayw {
+	char name[40];
+	long long from;
+	long want, found, seen;
+	int fd;
+	off_t size0;            /* its size before this apply */
+	char *buf;
+	size_t n;
+};
 
-	snprintf(tag, sizeof tag, "\"import\":\"%s\"", run_id);
-	fd = openat(bfd, day, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+#define DAYW_BUF (64 * 1024)
+
+static int
+dayw_flush(struct dayw *d)
+{
+	if (d->n && write_all(d->fd, d->buf, d->n) < 0)
 		return -1;
-	while (flock(fd, LOCK_EX) < 0)
+	d->n = 0;
+	return 0;
+}
+
+/* Lock the day file; count the run's lines already in it. */
+static int
+dayw_open(int bfd, struct dayw *d, const char *tag)
+{
+	struct stat st;
+	char *have = NULL, *q, *nl;
+	size_t n, i;
+
+	d->fd = openat(bfd, d->name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644);
+	if (d->fd < 0 || !(d->buf = malloc(DAYW_BUF)))
+		return -1;
+	while (flock(d->fd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			goto fail;
-	if (fstat(fd, &st) < 0 || cut_partial_line(fd, &st.st_size) < 0)
-		goto fail;
-	if (from < 0 || from > (long long)st.st_size)
-		from = 0;
-	if (st.st_size > from) {
-		size_t n = (size_t)(st.st_size - from), i;
-		char *q, *nl;
+			return -1;
+	if (fstat(d->fd, &st) < 0 || cut_partial_line(d->fd, &st.st_size) < 0)
+		return -1;
+	d->size0 = st.st_size;
+	if (d->from < 0 || d->from > (long long)st.st_size)
+		d->from = 0;
+	if ((n = (size_t)(st.st_size - d->from)) == 0)
+		return 0;
+	/* Only what was appended since the journal was written. */
+	if (!(have = malloc(n)))
+		return -1;
+	for (i = 0; i < n; ) {
+		ssize_t k = pread(d->fd, have + i, n - i, (off_t)(d->from + i));
 
-		if (!(have = malloc(n)))
-			goto fail;
-		for (i = 0; i < n; ) {
-			ssize_t k = pread(fd, have + i, n - i, (off_t)(from + i));
-
-			if (k <= 0)
-				goto fail;
-			i += (size_t)k;
+		if (k <= 0) {
+			free(have);
+			return -1;
 		}
-		for (q = have; q < have + n; q = nl + 1) {
-			if (!(nl = memchr(q, '\n', (size_t)(have + n - q))))
-				break;
-			if (memmem(q, (size_t)(nl - q), tag, strlen(tag)))
-				found++;
-		}
-		free(have);
-		have = NULL;
+		i += (size_t)k;
 	}
-	/* The lines already there are the first ones: one write put them. */
-	for (p = lines, skip = found; skip > 0 && p < lines + len; skip--)
-		p = (const char *)memchr(p, '\n', (size_t)(lines + len - p)) + 1;
-	if (found < want && write_all(fd, p, (size_t)(lines + len - p)) < 0) {
-		e = errno;
-		if (ftruncate(fd, st.st_size) < 0) {
-			/* the partial tail is cut by the next appender */
-		}
-		errno = e;
-		goto fail;
-	}
-	if (fdatasync(fd) < 0)
-		goto fail;
-	return close(fd);
-fail:
-	e = errno;
+	for (q = have; q < have + n && (nl = memchr(q, '\n', (size_t)(have +
+	    n - q))); q = nl + 1)
+		if (memmem(q, (size_t)(nl - q), tag, strlen(tag)))
+			d->found++;
 	free(have);
-	close(fd);
-	errno = e;
-	return -1;
+	return 0;
 }
 
 static int
-append_keys(int ifd, const char *name, const char *keys, size_t len)
+cmp_dayw(const void *a, const void *b)
 {
-	struct stat st;
-	int fd, r = -1;
-
-	fd = openat(ifd, name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && cut_partial_line(fd, &st.st_size) == 0 &&
-	    write_all(fd, keys, len) == 0 && fdatasync(fd) == 0)
-		r = 0;
-	if (close(fd) < 0)
-		r = -1;
-	return r;
+	return strcmp(((const struct dayw *)a)->name,
+	    ((const struct dayw *)b)->name);
 }
 
-/* Carry out SRC.journal, if there is one; then remove it. */
+/*
+ * Carry out SRC.journal, if there is one, then remove it.  Idempotent:
+ * the day files are locked in name order, and of each day's E lines only
+ * those past the ones already there (one run's lines go in in order) are
+ * appended; keys appended twice are harmless; the file table is replaced.
+ */
 static int
 apply_journal(struct run *r)
 {
-	char name[40], keysname[40], filesname[40], *buf, *line, *nl;
-	struct buf keys = { 0 }, files = { 0 }, day = { 0 };
-	char run_id[96], cur[40] = "";
-	size_t len;
-	jv head = jv_null(), days = jv_null();
-	int bfd = -1, rc = -1;
+	char name[40], keysname[40], filesname[40], tmpfiles[48], tag[128];
+	char run_id[96] = "", *line = NULL;
+	struct dayw *dw = NULL, key = { 0 };
+	size_t cap = 0, nd = 0, i;
+	struct stat st;
+	FILE *jf = NULL, *ff = NULL;
+	ssize_t len;
+	int fd, kfd = -1, rc = -1;
 
 	snprintf(name, sizeof name, "%s.journal", src_name(r->src));
 	snprintf(keysname, sizeof keysname, "%s.keys", src_name(r->src));
 	snprintf(filesname, sizeof filesname, "%s.files", src_name(r->src));
-	if (!(buf = read_all_at(r->ifd, name, &len)))
+	snprintf(tmpfiles, sizeof tmpfiles, ".%s.files", src_name(r->src));
+	if ((fd = openat(r->ifd, name, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	if ((bfd = project_subdir(r->p, "billing", PROJ_CREATE)) < 0)
-		goto out;
-	for (line = buf; line < buf + len; line = nl + 1) {
-		size_t n;
-
-		if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
-			break;
-		n = (size_t)(nl - line) + 1;
-		if (n < 3)
-			continue;
-		switch (line[0]) {
-		case 'H':
-			head = jv_parse_sized(line + 2, (int)(n - 3));
-			jstr(head, "run", run_id, sizeof run_id);
-			days = jv_object_get(jv_copy(head), jv_string("days"));
-			break;
-		case 'E': {
-			char d[40];
-			const char *ts = memmem(line, n, "\"timestamp\":\"", 13);
-
-			if (!ts)
-				goto out;
-			snprintf(d, sizeof d, ".tracking-%.10s.jsonl", ts + 13);
-			if (strcmp(d, cur) && cur[0]) {
-				jv dd = jv_object_get(jv_copy(days),
-				    jv_string(cur));
-
-				if (apply_day(bfd, cur, jnum(dd, "from"), run_id,
-				    day.p, day.n, (long)jnum(dd, "lines")) < 0) {
-					jv_free(dd);
-					goto out;
-				}
-				jv_free(dd);
-				day.n = 0;
-			}
-			snprintf(cur, sizeof cur, "%s", d);
-			if (buf_add(&day, line + 2, n - 2) < 0)
-				goto out;
-			break;
-		}
-		case 'K':
-			if (buf_add(&keys, line + 2, n - 2) < 0)
-				goto out;
-			break;
-		case 'F':
-			if (buf_add(&files, line + 2, n - 2) < 0)
-				goto out;
-			break;
-		}
+	if (!(jf = fdopen(fd, "r"))) {
+		close(fd);
+		return -1;
 	}
-	if (cur[0]) {
-		jv dd = jv_object_get(jv_copy(days), jv_string(cur));
+	/* Pass 1: the run and its days. */
+	while ((len = getline(&line, &cap, jf)) > 0) {
+		jv o;
+		struct dayw *nw;
 
-		if (apply_day(bfd, cur, jnum(dd, "from"), run_id, day.p, day.n,
-		    (long)jnum(dd, "lines")) < 0) {
-			jv_free(dd);
+		if (len < 3 || (line[0] != 'R' && line[0] != 'D'))
+			continue;
+		o = jv_parse_sized(line + 2, (int)(len - 2));
+		if (line[0] == 'R') {
+			jstr(o, "run", run_id, sizeof run_id);
+		} else if ((nw = realloc(dw, (nd + 1) * sizeof *dw))) {
+			dw = nw;
+			memset(&dw[nd], 0, sizeof *dw);
+			jstr(o, "day", dw[nd].name, sizeof dw[nd].name);
+			dw[nd].from = jnum(o, "from");
+			dw[nd].want = (long)jnum(o, "lines");
+			dw[nd].fd = -1;
+			nd++;
+		} else {
+			jv_free(o);
 			goto out;
 		}
-		jv_free(dd);
+		jv_free(o);
 	}
-	if (keys.n && append_keys(r->ifd, keysname, keys.p, keys.n) < 0)
+	if (!run_id[0] || strncmp(run_id, src_name(r->src), 5))
+		goto out;       /* not a whole journal: it is renamed whole */
+	snprintf(tag, sizeof tag, "\"import\":\"%s\"", run_id);
+	if (nd)
+		qsort(dw, nd, sizeof *dw, cmp_dayw);
+	for (i = 0; i < nd; i++)
+		if (dayw_open(r->bfd, &dw[i], tag) < 0)
+			goto out;
+	kfd = openat(r->ifd, keysname, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644);
+	if (kfd < 0 || fstat(kfd, &st) < 0 ||
+	    cut_partial_line(kfd, &st.st_size) < 0 ||
+	    !(key.buf = malloc(DAYW_BUF)))
 		goto out;
-	if (atomic_write_at(r->ifd, filesname, files.p ? files.p : "", files.n,
-	    AF_FSYNC) < 0)
+	key.fd = kfd;
+	if ((fd = openat(r->ifd, tmpfiles, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644)) < 0)
 		goto out;
-	if (unlinkat(r->ifd, name, 0) < 0)
+	if (!(ff = fdopen(fd, "w"))) {
+		close(fd);
+		goto out;
+	}
+	/* Pass 2: everything to where it goes. */
+	rewind(jf);
+	while ((len = getline(&line, &cap, jf)) > 0) {
+		struct dayw *d = NULL, want;
+		const char *ts;
+
+		if (len < 3 || line[len - 1] != '\n')
+			continue;
+		switch (line[0]) {
+		case 'E':
+			if (!(ts = memmem(line, (size_t)len, "\"timestamp\":\"",
+			    13)))
+				goto out;
+			snprintf(want.name, sizeof want.name,
+			    ".tracking-%.10s.jsonl", ts + 13);
+			if (!(d = bsearch(&want, dw, nd, sizeof *dw, cmp_dayw)))
+				goto out;
+			if (d->seen++ < d->found)
+				break;  /* there already */
+			break_into:
+			if (d->n + (size_t)len - 2 > DAYW_BUF && dayw_flush(d) < 0)
+				goto out;
+			if ((size_t)len - 2 > DAYW_BUF) {
+				if (write_all(d->fd, line + 2, (size_t)len - 2) < 0)
+					goto out;
+			} else {
+				memcpy(d->buf + d->n, line + 2, (size_t)len - 2);
+				d->n += (size_t)len - 2;
+			}
+			break;
+		case 'K':
+			d = &key;
+			goto break_into;
+		case 'F':
+			if (fwrite(line + 2, 1, (size_t)len - 2, ff) !=
+			    (size_t)len - 2)
+				goto out;
+			break;
+		}
+	}
+	if (ferror(jf))
+		goto out;
+	for (i = 0; i < nd; i++)
+		if (dayw_flush(&dw[i]) < 0 || fdatasync(dw[i].fd) < 0)
+			goto out;
+	if (dayw_flush(&key) < 0 || fdatasync(kfd) < 0)
+		goto out;
+	if (fflush(ff) != 0 || fsync(fileno(ff)) < 0)
+		goto out;
+	if (fclose(ff) != 0) {
+		ff = NULL;
+		goto out;
+	}
+	ff = NULL;
+	if (renameat(r->ifd, tmpfiles, r->ifd, filesname) < 0 ||
+	    unlinkat(r->ifd, name, 0) < 0)
 		goto out;
 	rc = 0;
 out:
-	if (bfd >= 0)
-		close(bfd);
-	jv_free(head);
-	jv_free(days);
-	free(buf);
-	free(keys.p);
-	free(files.p);
-	free(day.p);
+	for (i = 0; i < nd; i++) {
+		/* A failed write leaves nothing of this apply behind. */
+		if (rc < 0 && dw[i].fd >= 0 && ftruncate(dw[i].fd,
+		    dw[i].size0) < 0) {
+			/* the next apply cuts a partial line */
+		}
+		if (dw[i].fd >= 0)
+			close(dw[i].fd);
+		free(dw[i].buf);
+	}
+	free(dw);
+	free(key.buf);
+	if (kfd >= 0)
+		close(kfd);
+	if (ff)
+		fclose(ff);
+	free(line);
+	fclose(jf);
 	return rc;
 }
 
@@ -1234,7 +1280,7 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 {
 	struct run r;
 	struct paths ps = { 0 };
-	char def[PATH_MAX], lockname[40], run_id[96], *defv[1] = { def };
+	char def[PATH_MAX], lockname[40], *defv[1] = { def };
 	int bfd, lockfd = -1, rc = -1, i, changed = 0, e;
 	size_t k;
 
@@ -1243,7 +1289,7 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 	r.p = p;
 	r.src = src;
 	r.st = st;
-	r.ifd = -1;
+	r.ifd = r.bfd = -1;
 	smap_init(&r.files, sizeof(struct fstate));
 	smap_init(&r.groups, sizeof(struct group));
 	if (prices_load(p, &r.prices, err, cap) < 0) {
@@ -1279,7 +1325,7 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 			close(bfd);
 		goto out_nolock;
 	}
-	close(bfd);
+	r.bfd = bfd;
 	snprintf(lockname, sizeof lockname, "%s.lock", src_name(src));
 	if ((lockfd = lock_at(r.ifd, lockname, LOCK_EX)) < 0 ||
 	    apply_journal(&r) < 0 || load_files(&r) < 0) {
@@ -1328,6 +1374,11 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 			goto out;
 		}
 		close(fd);
+		if (emit(&r) < 0) {
+			snprintf(err, cap, "cannot write the import's journal: "
+			    "%s", strerror(errno));
+			goto out;
+		}
 		f->dev = (long long)sb.st_dev;
 		f->ino = (long long)sb.st_ino;
 		/* The size read up to: bytes appended meanwhile make the
@@ -1336,9 +1387,8 @@ import_run(struct project *p, enum import_src src, char **dirs, int ndirs,
 		changed = 1;
 	}
 	if (changed) {
-		snprintf(run_id, sizeof run_id, "%s-%lld-%d", src_name(src),
-		    (long long)clock_wall_ms(), (int)getpid());
-		if (write_journal(&r, run_id) < 0 || apply_journal(&r) < 0) {
+		if ((!r.journal && journal_open(&r) < 0) ||
+		    journal_close(&r) < 0 || apply_journal(&r) < 0) {
 			snprintf(err, cap, "cannot write the import: %s",
 			    strerror(errno));
 			goto out;
@@ -1355,8 +1405,14 @@ out_nolock:
 	for (k = 0; k < ps.n; k++)
 		free(ps.v[k]);
 	free(ps.v);
+	if (r.journal) {
+		fclose(r.journal);
+		smap_free(&r.days);
+	}
 	if (r.ifd >= 0)
 		close(r.ifd);
+	if (r.bfd >= 0)
+		close(r.bfd);
 	smap_free(&r.files);
 	smap_free(&r.groups);
 	keyset_free(&r.keys);
