@@ -151,6 +151,20 @@ number_of(jv o, const char *key, double *out)
 	return ok;
 }
 
+/* Append u's event (with the Claude session id) to out; add up. */
+static jv
+claude_event(jv out, const struct usage *u, jv sid, int64_t *tokens,
+    double *cost)
+{
+	jv ev = billing_usage_event(u);
+
+	if (jv_get_kind(sid) == JV_KIND_STRING)
+		ev = jv_object_set(ev, jv_string("claude_session"), jv_copy(sid));
+	*tokens += u->in + u->out + u->cache_read + u->cache_write;
+	*cost += u->cost;
+	return jv_array_append(out, ev);
+}
+
 jv
 billing_claude_events(jv result, const struct usage *base, int64_t *tokens,
     double *cost)
@@ -180,13 +194,7 @@ billing_claude_events(jv result, const struct usage *base, int64_t *tokens,
 			u.cache_read = count_of(m, "cacheReadInputTokens");
 			u.cache_write = count_of(m, "cacheCreationInputTokens");
 			u.cost = number_of(m, "costUSD", &c) ? c : 0;
-			*tokens += u.in + u.out + u.cache_read + u.cache_write;
-			*cost += u.cost;
-			jv ev = billing_usage_event(&u);
-			if (jv_get_kind(sid) == JV_KIND_STRING)
-				ev = jv_object_set(ev, jv_string("claude_session"),
-				    jv_copy(sid));
-			out = jv_array_append(out, ev);
+			out = claude_event(out, &u, sid, tokens, cost);
 			jv_free(k);
 			jv_free(m);
 		}
@@ -209,13 +217,7 @@ billing_claude_events(jv result, const struct usage *base, int64_t *tokens,
 			u.cache_write = count_of(us,
 			    "cache_creation_input_tokens");
 			u.cost = have_total ? total : 0;
-			*tokens = u.in + u.out + u.cache_read + u.cache_write;
-			*cost = u.cost;
-			jv ev = billing_usage_event(&u);
-			if (jv_get_kind(sid) == JV_KIND_STRING)
-				ev = jv_object_set(ev, jv_string("claude_session"),
-				    jv_copy(sid));
-			out = jv_array_append(out, ev);
+			out = claude_event(out, &u, sid, tokens, cost);
 		}
 		jv_free(us);
 	}
