@@ -23,8 +23,8 @@ static const char *const corpus[] = {
 	":{\"type\":\"token_count\",\"info\":{\"total_token_usage\":{\"input_tokens\""
 	":100,\"cached_input_tokens\":40,\"output_tokens\":7},\"last_token_usage\":"
 	"null}}}",
-	"{\"event\":\"usage\",\"cost\":0.0525,\"n\":-1.5e-3,\"big\":1E+300,"
-	"\"t\":true,\"f\":false,\"z\":null,\"a\":[1,[2,[3]],{\"b\":[]}],\"e\":{}}",
+	("{\"event\":\"usage\",\"cost\":0.0525,\"n\":-1.5e-3,\"big\":1E+300,"
+	"\"t\":true,\"f\":false,\"z\":null,\"a\":[1,[2,[3]],{\"b\":[]}],\"e\":{}}"),
 	"{\"k\\u0065y\":\"v\",\"key\":\"w\",\"dup\":1,\"dup\":2}",
 	"{}",
 };
