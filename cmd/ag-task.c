@@ -3,7 +3,7 @@
  * release of stale claims.
  *
  *   ag-task add [--id ID] [-p PRIORITY] DESCRIPTION
- *   ag-task claim [-a AGENT]
+ *   ag-task claim [-a AGENT] [-n COUNT]
  *   ag-task done ID [--result JSON]
  *   ag-task fail ID [--reason TEXT]
  *   ag-task release ID
@@ -36,7 +36,7 @@
 
 static const char usage_text[] =
     "usage: ag-task add [--id ID] [-p PRIORITY] DESCRIPTION\n"
-    "       ag-task claim [-a AGENT]\n"
+    "       ag-task claim [-a AGENT] [-n COUNT]\n"
     "       ag-task done ID [--result JSON]\n"
     "       ag-task fail ID [--reason TEXT]\n"
     "       ag-task release ID\n"
@@ -129,20 +129,35 @@ cmd_claim(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "agent", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *agent = getenv("AG_AGENT_ID"), *r;
 	struct project p;
+	long count = 1, got = 0;
 	int c, tfd;
-	jv t, d;
+	char *e;
+	jv t, d, id;
 
-	while ((c = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
-		if (c != 'a')
+	while ((c = getopt_long(argc, argv, "a:n:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if ((r = agent_id_check(optarg)))
+				ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s",
+				    optarg, r);
+			agent = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			count = strtol(optarg, &e, 10);
+			if (errno || *e || count < 1 || count > 100000 ||
+			    !(*optarg >= '0' && *optarg <= '9'))
+				ag_diex(AG_EXIT_USAGE, "bad --count '%s': want 1 to "
+				    "100000", optarg);
+			break;
+		default:
 			usage();
-		if ((r = agent_id_check(optarg)))
-			ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s", optarg,
-			    r);
-		agent = optarg;
+		}
 	}
 	if (optind != argc)
 		usage();
@@ -151,22 +166,23 @@ cmd_claim(int argc, char **argv)
 	tfd = open_tasks(&p, 0);
 	if (tfd < 0)
 		return AG_EXIT_NO;
-	c = task_claim(tfd, agent, &t);
-	if (c < 0)
-		ag_die(AG_EXIT_FAIL, "cannot claim a task");
-	if (c == 0)
-		return AG_EXIT_NO;
-	d = get(t, "description");
-	{
-		jv id = get(t, "id");
-
+	/* Each claim is its own rename and sync: a batch is only fewer
+	 * processes, never a claim less safe. */
+	for (; got < count; got++) {
+		c = task_claim(tfd, agent, &t);
+		if (c < 0)
+			ag_die(AG_EXIT_FAIL, "cannot claim a task");
+		if (c == 0)
+			break;
+		d = get(t, "description");
+		id = get(t, "id");
 		printf("%s\t%s\n", jv_string_value(id),
 		    jv_get_kind(d) == JV_KIND_STRING ? jv_string_value(d) : "");
 		jv_free(id);
+		jv_free(d);
+		jv_free(t);
 	}
-	jv_free(d);
-	jv_free(t);
-	return 0;
+	return got ? 0 : AG_EXIT_NO;
 }
 
 static int

@@ -138,11 +138,11 @@ _ag_task() {
 	case $prev in
 	-a|--agent) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
 	--status) COMPREPLY=($(compgen -W "pending claimed done failed" -- "$cur")); return ;;
-	--id|-p|--priority|--result|--reason|--older-than) return ;;
+	--id|-p|--priority|--result|--reason|--older-than|-n|--count) return ;;
 	esac
 	case ${COMP_WORDS[1]} in
 	add) COMPREPLY=($(compgen -W "--id -p" -- "$cur")) ;;
-	claim) COMPREPLY=($(compgen -W "-a" -- "$cur")) ;;
+	claim) COMPREPLY=($(compgen -W "-a -n" -- "$cur")) ;;
 	done) COMPREPLY=($(compgen -W "--result $(_ag_tasks claimed)" -- "$cur")) ;;
 	fail) COMPREPLY=($(compgen -W "--reason $(_ag_tasks claimed)" -- "$cur")) ;;
 	release) COMPREPLY=($(compgen -W "$(_ag_tasks claimed)" -- "$cur")) ;;

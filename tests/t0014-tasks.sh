@@ -80,4 +80,25 @@ is "  no task claimed twice" "$(cat claims.* | cut -f1 | sort | uniq -d)" ""
 is "  every task claimed" "$(ls .project/tasks/claimed | wc -l | tr -d ' ')" 120
 is "  none left pending" "$(ls .project/tasks/pending | wc -l | tr -d ' ')" 0
 is "  each claimed file names one of the claimers" "$(cat .project/tasks/claimed/* | jq -r .claimed_by | sort -u | grep -vc '^c[1-6]$')" 0
+
+# claim -n: a batch, in order; fewer when fewer are left.
+rm -rf .project/tasks claims.*
+ag-task add --id low "low" >/dev/null
+ag-task add --id high -p 9 "high" >/dev/null
+ag-task add --id mid -p 5 "mid" >/dev/null
+ag-task add --id low2 "low2" >/dev/null
+is "claim -n 3: three tasks, by priority then age" \
+    "$(ag-task claim -a b -n 3 | cut -f1 | tr '\n' ' ')" "high mid low "
+is "  -n 5 with one left gives it, exit 0" "$(ag-task claim -n 5 | cut -f1)" low2
+expect_exit 1 "  none left: exit 1" ag-task claim -n 5
+expect_exit 2 "a bad count" ag-task claim -n 0
+expect_exit 2 "a count that is not a number" ag-task claim -n 3x
+i=0; while [ $i -lt 120 ]; do ag-task add --id "n$i" "race $i" >/dev/null; i=$((i+1)); done
+for c in 1 2 3 4; do
+	(while ag-task claim -a "c$c" -n 7 >>claims.$c; do :; done) &
+done
+wait
+is "4 batch claimers (-n 7) race for 120 tasks: 120 claims" \
+    "$(cat claims.* | wc -l | tr -d ' ')" 120
+is "  none twice" "$(cat claims.* | cut -f1 | sort | uniq -d)" ""
 done_testing
