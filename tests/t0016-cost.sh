@@ -211,6 +211,24 @@ is "  and the same messages are not counted again" \
 expect_exit 1 "no default directory: exit 1" env HOME="$T/none" \
     CLAUDE_CONFIG_DIR= ag-cost import claude
 
+# A 70 MB line: skipped and counted, the lines around it still read.
+mkdir -p "$T/huge/projects/-h"
+{
+	printf '%s\n' '{"cwd":"/h","sessionId":"h","message":{"id":"h1","model":"claude-sonnet-4-5","usage":{"input_tokens":11,"output_tokens":0}},"requestId":"q","type":"assistant","timestamp":"2026-11-20T10:00:00.000Z"}'
+	printf '{"cwd":"/h","message":{"content":"'
+	head -c 73400320 /dev/zero | tr '\0' x
+	printf '"},"type":"assistant"}\n'
+	printf '%s\n' '{"cwd":"/h","sessionId":"h","message":{"id":"h2","model":"claude-sonnet-4-5","usage":{"input_tokens":22,"output_tokens":0}},"requestId":"q","type":"assistant","timestamp":"2026-11-20T10:00:01.000Z"}'
+} >"$T/huge/projects/-h/h.jsonl"
+mkdir hp && (cd hp && mkdir .project &&
+    ag-cost import claude "$T/huge/projects" >/dev/null 2>"$T/huge.err")
+is "a line of 70 MB does not stop the import" $? 0
+like "  it is named, skipped and counted" "$(cat "$T/huge.err")" \
+    "longer than 64 MiB skipped.*|1 lines skipped"
+is "  the lines around it count" \
+    "$(cd hp && total_json | jq .input_tokens)" 33
+rm -rf hp "$T/huge"
+
 # Attribution: a transcript written in an agent's directory while it ran.
 mkdir -p "$T/wd" "$T/cc2/projects/-wd"
 ( cd "$T/wd" && ag-spawn -n worker -r coder -- sleep 0.3 >/dev/null )
