@@ -288,21 +288,26 @@ billing_finish(struct project *p, int dirfd, const char *id, jv usage,
 	if ((bfd = project_subdir(p, "billing", PROJ_CREATE)) < 0)
 		goto out;
 	if (read_line_at(dirfd, "billed", mark, sizeof mark) == 0) {
-		/* Finished once already, up to the marker at least. */
+		/* Finished once already, up to the marker at least: its
+		 * offset stays a place to look from. */
 		char *sp = strchr(mark, ' ');
 
 		off = sp ? strtoll(sp + 1, NULL, 10) : 0;
 		if (sp)
 			*sp = '\0';
-		if (!strcmp(mark, day) && has_end_since(bfd, day, off, id)) {
+		if (!strncmp(mark, ".tracking-", 10) && !strchr(mark, '/') &&
+		    has_end_since(bfd, mark, off, id)) {
 			r = 0;
 			goto out;
 		}
+	} else {
+		/* Created, not renamed into place: this is on the way to
+		 * ag-wait, and a rename costs ten times a create here. */
+		off = fstatat(bfd, day, &st, 0) == 0 ? (long long)st.st_size : 0;
+		snprintf(mark, sizeof mark, "%s %lld", day, off);
+		if (create_puts_at(dirfd, "billed", mark) < 0 && errno != EEXIST)
+			goto out;
 	}
-	off = fstatat(bfd, day, &st, 0) == 0 ? (long long)st.st_size : 0;
-	snprintf(mark, sizeof mark, "%s %lld", day, off);
-	if (atomic_puts_at(dirfd, "billed", mark, 0) < 0)
-		goto out;
 	usage = jv_array_append(usage, end);
 	end = jv_null();
 	count = jv_array_length(jv_copy(usage));
