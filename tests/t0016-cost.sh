@@ -150,6 +150,13 @@ is "  without modelUsage: one event for its usage" \
     '[[100,50,1.5]]'
 is "  an agent without one is billed nothing" \
     "$(jq -c '.billing.estimated_cost' .project/agents/d/result.json)" 0
+# A monitor killed after billing, before the status: the end recorded
+# again (lost, by the watchdog) is not billed twice.
+printf 'running\n' >.project/agents/cl/status
+ag-watchdog >/dev/null 2>&1
+is "an end recorded twice is billed once (the watchdog's lost)" \
+    "$(st cl) $(sum '[.[]|select(.agent_id=="cl" and .event=="agent_end")]|length') $(sum '[.[]|select(.agent_id=="cl" and .event=="usage")]|length')" \
+    "lost 1 2"
 rm -rf .project && mkdir .project
 
 # import claude: the rules, on transcripts made here.
