@@ -137,7 +137,7 @@ cmd_claim(int argc, char **argv)
 	long count = 1, got = 0;
 	int c, tfd;
 	char *e;
-	jv t, d, id;
+	jv t, d, id, all;
 
 	while ((c = getopt_long(argc, argv, "a:n:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -166,14 +166,12 @@ cmd_claim(int argc, char **argv)
 	tfd = open_tasks(&p, 0);
 	if (tfd < 0)
 		return AG_EXIT_NO;
-	/* Each claim is its own rename and sync: a batch is only fewer
-	 * processes, never a claim less safe. */
-	for (; got < count; got++) {
-		c = task_claim(tfd, agent, &t);
-		if (c < 0)
-			ag_die(AG_EXIT_FAIL, "cannot claim a task");
-		if (c == 0)
-			break;
+	/* Each claim is its own rename; the batch is synced once, before
+	 * any of it is printed. */
+	if ((c = task_claim_n(tfd, agent, count, &all)) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot claim a task");
+	for (got = 0; got < c; got++) {
+		t = jv_array_get(jv_copy(all), (int)got);
 		d = get(t, "description");
 		id = get(t, "id");
 		printf("%s\t%s\n", jv_string_value(id),
@@ -182,6 +180,7 @@ cmd_claim(int argc, char **argv)
 		jv_free(d);
 		jv_free(t);
 	}
+	jv_free(all);
 	return got ? 0 : AG_EXIT_NO;
 }
 

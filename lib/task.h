@@ -43,6 +43,12 @@ int task_add(int tfd, char *id, long prio, const char *desc);
  * in *task, 0 when none is pending, -1 on error.
  */
 int task_claim(int tfd, const char *agent, jv *task);
+/*
+ * Claim up to n: how many (their tasks in the array *tasks), -1 on an
+ * error before any.  Each is its own rename; one sync of claimed/ at the
+ * end makes them all durable before the caller reports any.
+ */
+int task_claim_n(int tfd, const char *agent, long n, jv *tasks);
 /* claimed -> done (result: JSON or null) or failed (reason).  0, or -1
  * with ENOENT when it is not claimed. */
 int task_finish(int tfd, const char *id, int failed, jv extra);
