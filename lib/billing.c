@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include "agent.h"
 #include "billing.h"
 #include "clock.h"
+#include "cost.h"
 #include "err.h"
 #include "file.h"
 #include "price.h"
@@ -351,84 +351,35 @@ billing_sync(struct project *p, const char *day)
 	return r;
 }
 
-/* Add one line's usage when it is a usage event of the session. */
+struct session_sum {
+	const char *name, *id;
+	int64_t tokens;
+	double cost;
+};
+
 static void
-session_line(const char *line, size_t len, const char *name, const char *id,
-    int64_t *tokens, double *cost)
+session_event(const char *line, size_t len, const struct cost_event *e,
+    void *arg)
 {
-	jv v, s, n;
-	const char *sv;
-	static const char *const keys[] = { "input_tokens", "output_tokens",
-	    "cache_read_tokens", "cache_write_tokens" };
-	size_t i;
+	struct session_sum *ss = arg;
 
-	/* Most lines are other sessions' or other events: skip them
-	 * without parsing. */
-	if (!memmem(line, len, "\"usage\"", 7) ||
-	    (!memmem(line, len, name, strlen(name)) &&
-	    !(id && *id && memmem(line, len, id, strlen(id)))))
+	if (strcmp(e->event, "usage") || !e->session[0] ||
+	    (strcmp(e->session, ss->name) && (!ss->id ||
+	    strcmp(e->session, ss->id))))
 		return;
-	v = jv_parse_sized(line, (int)len);
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
-		return;
-	}
-	s = jv_object_get(jv_copy(v), jv_string("event"));
-	n = jv_object_get(jv_copy(v), jv_string("session"));
-	sv = jv_get_kind(n) == JV_KIND_STRING ? jv_string_value(n) : NULL;
-	if (jv_get_kind(s) == JV_KIND_STRING &&
-	    !strcmp(jv_string_value(s), "usage") && sv &&
-	    (!strcmp(sv, name) || (id && !strcmp(sv, id)))) {
-		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			jv t = jv_object_get(jv_copy(v), jv_string(keys[i]));
-
-			if (jv_get_kind(t) == JV_KIND_NUMBER)
-				*tokens += (int64_t)jv_number_value(t);
-			jv_free(t);
-		}
-		jv c = jv_object_get(jv_copy(v), jv_string("cost"));
-		if (jv_get_kind(c) == JV_KIND_NUMBER)
-			*cost += jv_number_value(c);
-		jv_free(c);
-	}
-	jv_free(s);
-	jv_free(n);
-	jv_free(v);
+	ss->tokens += e->in + e->out + e->cache_read + e->cache_write;
+	ss->cost += e->cost;
 }
 
 int
 billing_session_usage(struct project *p, const char *name, const char *id,
     int64_t *tokens, double *cost)
 {
-	struct dirent *de;
-	DIR *d;
-	int dfd;
+	struct session_sum ss = { name, id && *id ? id : NULL, 0, 0 };
 
-	*tokens = 0;
-	*cost = 0;
-	dfd = project_subdir(p, "billing", 0);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!(d = fdopendir(dfd))) {
-		close(dfd);
+	if (cost_each(p, NULL, NULL, session_event, &ss) < 0)
 		return -1;
-	}
-	while ((de = readdir(d))) {
-		size_t len;
-		char *buf, *line, *nl;
-
-		if (strncmp(de->d_name, ".tracking-", 10))
-			continue;
-		if (!(buf = read_all_at(dirfd(d), de->d_name, &len)))
-			continue;
-		for (line = buf; line < buf + len; line = nl + 1) {
-			if (!(nl = memchr(line, '\n', (size_t)(buf + len - line))))
-				nl = buf + len;
-			session_line(line, (size_t)(nl - line), name, id,
-			    tokens, cost);
-		}
-		free(buf);
-	}
-	closedir(d);
+	*tokens = ss.tokens;
+	*cost = ss.cost;
 	return 0;
 }
