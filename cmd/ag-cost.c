@@ -268,6 +268,7 @@ add(struct tot *t, const struct cost_event *e, int usage)
 static int
 where_keeps(jq_state *jq, const char *line, size_t len)
 {
+	static int warned;
 	jv v = jv_parse_sized(line, (int)len), out;
 	int keep = 0;
 
@@ -282,6 +283,16 @@ where_keeps(jq_state *jq, const char *line, size_t len)
 		if (k != JV_KIND_FALSE && k != JV_KIND_NULL)
 			keep = 1;
 		jv_free(out);
+	}
+	/* A runtime error (say, tonumber on a word) drops the event: say
+	 * so once, or a typo would quietly empty the report. */
+	if (jv_invalid_has_msg(jv_copy(out)) && !warned++) {
+		jv m = jv_invalid_get_msg(jv_copy(out));
+
+		if (jv_get_kind(m) == JV_KIND_STRING)
+			ag_warnx("--where: %s (such events are left out)",
+			    jv_string_value(m));
+		jv_free(m);
 	}
 	jv_free(out);
 	return keep;

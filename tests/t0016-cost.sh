@@ -127,6 +127,10 @@ is "  select() works as well" \
     "$(total_json --where 'select(.input_tokens > 3)' | jq .cost)" 28
 is "  a filter that yields nothing drops all" \
     "$(total_json --where 'empty' | jq .cost)" 0
+ag-cost report --where '.model | tonumber > 0' >/dev/null 2>"$T/werr"
+like "  a runtime error in it is said, once" \
+    "$(cat "$T/werr" | wc -l | tr -d ' '):$(cat "$T/werr")" \
+    "^1:ag-cost: --where: .*left out"
 
 # An agent printing a Claude Code result object is billed for it.
 cat >"$T/claude.json" <<'EOF'
