@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "billing.h"
 #include "clock.h"
+#include "err.h"
 #include "file.h"
 #include "json.h"
 #include "logscan.h"
@@ -461,16 +462,18 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	    0) < 0)
 		goto fail;
 	/* Billing before the status, so that a waiter woken by it sees the
-	 * agent's cost and hours already. */
+	 * agent's cost and hours already.  A billing that cannot be written
+	 * (a full disk) is said, and never keeps the agent from its end. */
+	day[0] = '\0';
 	if (p) {
 		if (cost != 0 && billing_cost_add(dirfd, cost) < 0)
-			goto fail;
+			ag_warn("cannot update agents/%s/cost", id);
 		if (billing_finish(p, dirfd, id, usage, billing_agent_end(id,
 		    role, parent, session, have_start ? e->ended_ms - start_ms :
 		    0, status_name(e->status), e->ended_ms), day,
 		    sizeof day) < 0) {
-			usage = jv_null();
-			goto fail;
+			ag_warn("cannot append the billing of %s", id);
+			day[0] = '\0';
 		}
 		usage = jv_null();
 	}
@@ -478,7 +481,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		goto fail;
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
-	if (fsync_fd(dirfd) < 0 || (p && billing_sync(p, day) < 0))
+	if (fsync_fd(dirfd) < 0 || (day[0] && billing_sync(p, day) < 0))
 		goto fail;
 	jv_free(usage);
 	jv_free(claude_sid);

@@ -154,6 +154,15 @@ is "  without modelUsage: one event for its usage" \
     '[[100,50,1.5]]'
 is "  an agent without one is billed nothing" \
     "$(jq -c '.billing.estimated_cost' .project/agents/d/result.json)" 0
+# Billing that cannot be written never keeps an agent from its end.
+day=$(date -u +%Y-%m-%d)
+mv ".project/billing/.tracking-$day.jsonl" "$T/saved.jsonl"
+mkdir ".project/billing/.tracking-$day.jsonl"
+ag-spawn -n nobill -- true >/dev/null
+is "an unwritable billing file: the agent still ends completed" \
+    "$(ag-wait -t 10s nobill)" "nobill completed 0"
+rmdir ".project/billing/.tracking-$day.jsonl"
+mv "$T/saved.jsonl" ".project/billing/.tracking-$day.jsonl"
 # A monitor killed after billing, before the status: the end recorded
 # again (lost, by the watchdog) is not billed twice.
 printf 'running\n' >.project/agents/cl/status
