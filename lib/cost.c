@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -126,57 +125,6 @@ cost_bound(const char *s, int until_end, char *out)
 	return 0;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The day files, sorted (so by date): a NULL-terminated array. */
-static char **
-day_files(int bfd, size_t *np)
-{
-	char **v = NULL, **nv;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int fd = dup(bfd);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-
-		if (strncmp(de->d_name, ".tracking-", 10) || l != 26 ||
-		    strcmp(de->d_name + 20, ".jsonl"))
-			continue;
-		if (n + 1 >= cap) {
-			cap = cap ? cap * 2 : 64;
-			if (!(nv = realloc(v, cap * sizeof *v)))
-				goto fail;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			goto fail;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	if (!v && !(v = calloc(1, sizeof *v)))
-		return NULL;
-	qsort(v, n, sizeof *v, cmp_str);
-	*np = n;
-	return v;
-fail:
-	closedir(d);
-	while (n > 0)
-		free(v[--n]);
-	free(v);
-	return NULL;
-}
-
 long
 cost_each(struct project *p, const char *since, const char *until,
     cost_fn fn, void *arg)
@@ -190,7 +138,7 @@ cost_each(struct project *p, const char *since, const char *until,
 	bfd = project_subdir(p, "billing", 0);
 	if (bfd < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (!(names = day_files(bfd, &n))) {
+	if (!(names = dir_names_like(bfd, ".tracking-", ".jsonl", &n))) {
 		close(bfd);
 		return -1;
 	}
@@ -198,6 +146,8 @@ cost_each(struct project *p, const char *since, const char *until,
 		const char *day = names[i] + 10;        /* YYYY-MM-DD */
 		char *buf, *line, *nl;
 
+		if (strlen(names[i]) != 26)
+			continue;       /* not .tracking-YYYY-MM-DD.jsonl */
 		/* A day file holds that UTC day's events only. */
 		if ((since && strncmp(day, since, 10) < 0) ||
 		    (until && strncmp(day, until, 10) > 0))
@@ -220,9 +170,7 @@ cost_each(struct project *p, const char *since, const char *until,
 		}
 		free(buf);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	dir_names_free(names);
 	close(bfd);
 	return bad;
 }

@@ -475,6 +475,20 @@ cmp_names(const void *a, const void *b)
 char **
 dir_names(int dfd, size_t *np)
 {
+	return dir_names_like(dfd, NULL, NULL, np);
+}
+
+int
+name_ends(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+char **
+dir_names_like(int dfd, const char *prefix, const char *suffix, size_t *np)
+{
 	struct dirent *de;
 	size_t n = 0, cap = 16;
 	char **v = malloc(cap * sizeof *v);
@@ -491,7 +505,10 @@ dir_names(int dfd, size_t *np)
 	}
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (prefix ? strncmp(de->d_name, prefix, strlen(prefix)) :
+		    de->d_name[0] == '.')
+			continue;
+		if (suffix && !name_ends(de->d_name, suffix))
 			continue;
 		if (n + 1 >= cap) {
 			char **nv = realloc(v, (cap *= 2) * sizeof *v);

@@ -75,6 +75,12 @@ int write_all(int fd, const void *buf, size_t len);
  * with errno on failure.
  */
 char **dir_names(int dfd, size_t *np);
+/* The same, of the names starting with prefix (dot-files too, then) and
+ * ending with suffix; either may be NULL. */
+/* Whether s ends with suf. */
+int name_ends(const char *s, const char *suf);
+char **dir_names_like(int dfd, const char *prefix, const char *suffix,
+    size_t *np);
 void dir_names_free(char **v);
 /* Close every fd >= 3 that is not in keep[0..n-1]. */
 void close_fds_except(const int *keep, int n);

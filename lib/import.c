@@ -810,14 +810,6 @@ paths_add(struct paths *ps, const char *path)
 	return 0;
 }
 
-static int
-ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
 /* Every *.jsonl under dir (symlinked directories are not followed). */
 static int
 walk(const char *dir, struct paths *ps, int depth)
@@ -843,7 +835,7 @@ walk(const char *dir, struct paths *ps, int depth)
 				closedir(d);
 				return -1;
 			}
-		} else if (ends_with(de->d_name, ".jsonl") &&
+		} else if (name_ends(de->d_name, ".jsonl") &&
 		    paths_add(ps, path) < 0) {
 			closedir(d);
 			return -1;
