@@ -238,6 +238,7 @@ main(int argc, char **argv)
 	const char *name = NULL, *parent = NULL, *r, *slots_arg = NULL;
 	int c, no_parent = 0, generated = 0, nafter = 0, queued, dirfd, lockfd;
 	int isolate = 0, k, exec_err;
+	struct launch launch = { -1, -1 };
 	long slots = 0;
 	char **ep, *cwd;
 
@@ -452,6 +453,13 @@ again:
 	if ((lockfd = lock_at(dirfd, "lock", LOCK_EX)) < 0)
 		fail_temp(&p, tmp, "cannot lock the agent");
 	s.started_ms = clock_wall_ms();
+	if (!queued && !exec_err) {
+		/* It starts now: M and A get going while we write the rest
+		 * (a failure from here on ends our process, and with it the
+		 * link: A, never published, does not run). */
+		if (agent_launch(&p, dirfd, lockfd, &s, &launch) < 0)
+			fail_temp(&p, tmp, "cannot start the agent");
+	}
 	if (agent_spec_create(dirfd, &s, queued && !exec_err) < 0)
 		fail_temp(&p, tmp, "cannot write the agent's files");
 	if (!queued || exec_err) {
@@ -485,22 +493,17 @@ again:
 	if (!queued) {
 		if (create_puts_at(dirfd, "status", "running") < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
+		/* pid and pidstart are in before the id is out. */
+		if (agent_launch_ready(&launch) < 0)
+			fail_temp(&p, tmp, "cannot start the agent");
 		/* Published before anything runs: a duplicate starts nothing. */
 		if (publish(&p, tmp, s.id) < 0) {
+			agent_launch_end(&launch, 0);
 			close(lockfd);
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;
 		}
-		if (agent_start(&p, dirfd, lockfd, &s, START_WAIT) < 0) {
-			struct agent_end e = { .status = ST_FAILED,
-			    .exit_code = -1, .ended_ms = clock_wall_ms(),
-			    .reason = "could not be started", .spec = &s };
-			int err = errno;
-
-			agent_finish(&p, dirfd, s.id, &e);
-			errno = err;
-			ag_die(AG_EXIT_FAIL, "cannot start agent %s", s.id);
-		}
+		agent_launch_end(&launch, 1);
 		close(lockfd);
 		printf("%s\n", s.id);
 		ag_exit(0);

@@ -212,13 +212,15 @@ mark_waited(const char *id)
 static void
 print_member(const struct member *m, int json)
 {
-	jv r = jv_invalid();
+	jv r;
 	int fd;
 
 	if (!json) {
+		/* No JSON: libjq is not even loaded (jvlazy.c). */
 		printf("%s %s %s\n", m->id, status_name(m->st), m->exit);
 		return;
 	}
+	r = jv_invalid();
 	if (status_is_final(m->st) && (fd = agent_open(&proj, m->id)) >= 0) {
 		r = json_read_at(fd, "result.json");
 		close(fd);

@@ -37,23 +37,46 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* Its inverse: y-m-d of a day count (Hinnant's civil_from_days). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/*
+ * By arithmetic, not gmtime_r: glibc's gmtime reads /etc/localtime the
+ * first time (tzset), a file read on the path of every spawn and end.
+ */
 void
 ts_format(int64_t ms, char *buf)
 {
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int msec = (int)(ms - (int64_t)secs * 1000);
-	struct tm tm;
+	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t sod = secs - days * 86400, y;
+	unsigned msec = (unsigned)(ms - secs * 1000), mo, d;
 
-	if (!gmtime_r(&secs, &tm)) {
-		snprintf(buf, AG_TS_LEN, "1970-01-01T00:00:00.000Z");
+	civil_from_days(days, &y, &mo, &d);
+	if (y < 0 || y > 9999) {
+		/* Not RFC 3339: clamp rather than print nonsense. */
+		snprintf(buf, AG_TS_LEN, "%s", y < 0 ?
+		    "0000-01-01T00:00:00.000Z" : "9999-12-31T23:59:59.999Z");
 		return;
 	}
-	/* Years outside 0-9999 are not RFC 3339; clamp rather than truncate. */
 	snprintf(buf, AG_TS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
-	    (unsigned)msec % 1000u);
+	    (unsigned)y, mo, d, (unsigned)(sod / 3600),
+	    (unsigned)(sod / 60 % 60), (unsigned)(sod % 60), msec);
 }
 
 static int

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -13,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jv.h>
 
 #include "agent.h"
 #include "clock.h"
@@ -135,9 +138,11 @@ open_log(int dirfd)
  * memory until it execs, so it reports a failure here. */
 struct child_args {
 	int dirfd;
+	int agents;             /* the agents directory, for the publish check */
 	const struct agent_spec *s;
 	const char *path;       /* the command, resolved */
-	int err;                /* set by A when it could not record its pid */
+	int link;               /* agent_launch: A's end of the starter's link */
+	int err;                /* set by A when it did not get to exec */
 };
 
 static void
@@ -153,12 +158,37 @@ put_msg(const char *a, const char *b, const char *c)
 }
 
 /*
+ * agent_launch: A tells the starter its pid is recorded, then waits for
+ * the word.  'g' runs; 'x' (the directory could not be published) does
+ * not.  A starter that died without a word leaves the question to the
+ * tree: A runs only if its directory is published under the agent's id.
+ */
+static int
+await_go(struct child_args *c)
+{
+	struct stat mine, named;
+	char w = 0;
+	ssize_t n;
+
+	if (send(c->link, "r", 1, MSG_NOSIGNAL) != 1)
+		return 0;               /* the starter is gone before publishing */
+	do
+		n = read(c->link, &w, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return w == 'g';
+	return fstat(c->dirfd, &mine) == 0 &&
+	    fstatat(c->agents, c->s->id, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    mine.st_ino == named.st_ino && mine.st_dev == named.st_dev;
+}
+
+/*
  * A: the agent, between clone and exec, on its own small stack and in
  * M's memory (no copy-on-write: a fault costs dearly in a VM, and a fresh
  * fork faults on every page it touches).  It makes its own session and
- * process group, takes stdin from /dev/null and stdout and stderr to
- * output.log, records its own pid and start time, and only then execs:
- * the command never runs untracked.
+ * process group; stdin (/dev/null), stdout and stderr (output.log) are
+ * M's.  It records its own pid and start time, and only then execs: the
+ * command never runs untracked.
  */
 static int
 agent_child(void *arg)
@@ -166,27 +196,32 @@ agent_child(void *arg)
 	struct child_args *c = arg;
 	const struct agent_spec *s = c->s;
 	struct proc_id id;
-	char buf[96];
-	int fd, e;
+	char pid[32], start[96];
+	int e;
 
 	if (setsid() < 0)
 		goto fail;
 	reset_signals();
-	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
-	    dup2(fd, 0) < 0)
-		goto fail;
-	if ((fd = open_log(c->dirfd)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-		goto fail;
-	/* Everything else closes at exec (the fd table is our own). */
+	/* Everything but 0, 1 and 2 closes at exec (the fd table is our own). */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (proc_identify(getpid(), &id) < 0)
 		goto fail;
-	snprintf(buf, sizeof buf, "%d", (int)getpid());
-	if (atomic_puts_at(c->dirfd, "pid", buf, 0) < 0)
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	proc_id_format(&id, start, sizeof start);
+	if (c->link >= 0) {
+		/* Not published yet: nobody reads the directory, and a
+		 * plain create is whole by the time anybody can. */
+		if (create_puts_at(c->dirfd, "pid", pid) < 0 ||
+		    create_puts_at(c->dirfd, "pidstart", start) < 0)
+			goto fail;
+		if (!await_go(c)) {
+			c->err = ECANCELED;
+			_exit(AG_EXIT_FAIL);
+		}
+	} else if (atomic_puts_at(c->dirfd, "pid", pid, 0) < 0 ||
+	    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0) {
 		goto fail;
-	proc_id_format(&id, buf, sizeof buf);
-	if (atomic_puts_at(c->dirfd, "pidstart", buf, 0) < 0)
-		goto fail;
+	}
 	if (s->cwd && chdir(s->cwd) < 0) {
 		e = errno;
 		put_msg("cannot enter ", s->cwd, ": ");
@@ -276,17 +311,20 @@ monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
 /*
  * M: the monitor.  Never returns.  It starts A (which records its own pid
  * before it execs), then waits for it, enforces its timeout, and records
- * its end.
+ * its end.  With a link (agent_launch), the directory is not published
+ * yet: a failure before A runs is the starter's to report, and M leaves
+ * without a word.
  */
 static _Noreturn void
 monitor_main(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int ready_fd)
+    const struct agent_spec *s, int link)
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every;
 	int keep[5], devnull, logfd, timed_out = 0, code, e;
 	struct child_args args;
 	struct agent_end end;
 	char reason[512], *resolved = NULL;
+	const char *what;
 	siginfo_t si;
 	sigset_t chld;
 	void *stack;
@@ -294,22 +332,25 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 
 	/* First drop every descriptor inherited from the caller: a shell
 	 * reading $(ag-spawn ...) waits until the last holder of its pipe
-	 * lets go, and that must be ag-spawn's exit, not our work. */
+	 * lets go, and that must be ag-spawn's exit, not our work.  A
+	 * inherits 0, 1 and 2 from here. */
 	setsid();
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
-		dup2(devnull, 0);
-	if ((logfd = open_log(dirfd)) >= 0) {
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-	}
+	what = "cannot open /dev/null";
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    dup2(devnull, 0) < 0)
+		goto early;
+	what = "cannot open output.log";
+	if ((logfd = open_log(dirfd)) < 0 || dup2(logfd, 1) < 0 ||
+	    dup2(logfd, 2) < 0)
+		goto early;
 	keep[0] = dirfd;
 	keep[1] = lockfd;
 	keep[2] = p->fd;
 	keep[3] = p->agents;
-	keep[4] = ready_fd;
-	close_fds_except(keep, ready_fd >= 0 ? 5 : 4);
+	keep[4] = link;
+	close_fds_except(keep, link >= 0 ? 5 : 4);
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -317,17 +358,20 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	hb_every = heartbeat_interval();
 	memset(&args, 0, sizeof args);
 	args.dirfd = dirfd;
+	args.agents = p->agents;
 	args.s = s;
+	args.link = link;
 	args.path = s->exec_path;
 	if (!args.path) {
 		/* A queued agent: look it up on its own PATH, as execvp would. */
 		e = command_resolve(s->argv[0], s->envp, &resolved);
 		args.path = e ? s->argv[0] : resolved ? resolved : s->argv[0];
 	}
+	what = "cannot map a stack";
 	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
-		monitor_give_up(p, dirfd, s, "cannot map a stack", errno);
+		goto early;
 	/* ASan's shadow may still hold the poison of an earlier mapping at
 	 * this address: the stack is new, say so. */
 	STACK_FRESH(stack, CHILD_STACK);
@@ -336,21 +380,23 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	e = errno;
 	munmap(stack, CHILD_STACK);
-	if (a < 0)
-		monitor_give_up(p, dirfd, s, "cannot start the agent", e);
+	if (link >= 0)
+		close(link);
+	what = "cannot start the agent";
+	if (a < 0) {
+		errno = e;
+		goto early;
+	}
 	if (args.err) {
 		while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
 			;
-		monitor_give_up(p, dirfd, s, "cannot record the agent's pid",
-		    args.err);
+		what = "cannot record the agent's pid";
+		errno = args.err;
+		goto early;
 	}
-	/* The agent's record is whole: whoever started us may return. */
-	if (ready_fd >= 0) {
-		if (write(ready_fd, "r", 1) < 0) {
-			/* the starter is gone: nobody to tell */
-		}
-		close(ready_fd);
-	}
+	/* The agent runs: a command that links libjq lazily (jvlazy.c)
+	 * loads it now, so that recording the end does not wait for it. */
+	jv_free(jv_null());
 
 	now = clock_mono_ms();
 	hb_next = now + hb_every;
@@ -423,51 +469,90 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		ag_warn("cannot record the end of agent %s", s->id);
 	sched_after_end(p, s->id, s->queue);
 	_exit(0);
+early:
+	if (link >= 0)
+		_exit(AG_EXIT_FAIL);    /* unpublished: the starter reports */
+	monitor_give_up(p, dirfd, s, what, errno);
 }
 
 pid_t
 agent_start(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int flags)
+    const struct agent_spec *s)
 {
-	int ready[2] = { -1, -1 }, e;
-	char c, buf[32];
-	ssize_t n;
+	char buf[32];
 	pid_t m;
 
-	if ((flags & START_WAIT) && pipe2(ready, O_CLOEXEC) < 0)
-		return -1;
 	fflush(NULL);
-	m = fork();
-	if (m == 0) {
-		if (ready[0] >= 0)
-			close(ready[0]);
-		monitor_main(p, dirfd, lockfd, s, ready[1]);
-	}
-	e = errno;
-	if (ready[1] >= 0)
-		close(ready[1]);
-	if (m < 0) {
-		if (ready[0] >= 0)
-			close(ready[0]);
-		errno = e;
+	if ((m = fork()) < 0)
 		return -1;
-	}
+	if (m == 0)
+		monitor_main(p, dirfd, lockfd, s, -1);
 	/* Ours to write while M starts the agent. */
 	snprintf(buf, sizeof buf, "%d", (int)m);
 	if (atomic_puts_at(dirfd, "monitor", buf, 0) < 0 ||
 	    touch_at(dirfd, "heartbeat") < 0)
 		ag_warn("cannot write the monitor's files");
-	if (ready[0] >= 0) {
-		do
-			n = read(ready[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		close(ready[0]);
-		if (n != 1) {
-			/* M died before the agent's record was whole; the
-			 * agent, if it runs, has its pid recorded. */
-			errno = ECHILD;
-			return -1;
-		}
-	}
 	return m;
+}
+
+int
+agent_launch(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s, struct launch *l)
+{
+	char buf[32];
+	int sv[2], e;
+
+	l->m = -1;
+	l->link = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	fflush(NULL);
+	if ((l->m = fork()) < 0) {
+		e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return -1;
+	}
+	if (l->m == 0) {
+		close(sv[0]);
+		monitor_main(p, dirfd, lockfd, s, sv[1]);
+	}
+	close(sv[1]);
+	l->link = sv[0];
+	/* Unpublished: plain creates, written while M starts the agent. */
+	snprintf(buf, sizeof buf, "%d", (int)l->m);
+	if (create_puts_at(dirfd, "monitor", buf) < 0 ||
+	    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
+int
+agent_launch_ready(struct launch *l)
+{
+	ssize_t n;
+	char c;
+
+	do
+		n = read(l->link, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && c == 'r')
+		return 0;
+	/* M or A gave up before the agent's record was whole. */
+	if (n >= 0)
+		errno = ECHILD;
+	return -1;
+}
+
+void
+agent_launch_end(struct launch *l, int run)
+{
+	if (l->link < 0)
+		return;
+	if (send(l->link, run ? "g" : "x", 1, MSG_NOSIGNAL) < 0) {
+		/* A is gone: its monitor records how it ended */
+	}
+	close(l->link);
+	l->link = -1;
 }

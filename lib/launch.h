@@ -5,8 +5,8 @@
  * descriptor it inherited, and starts the agent A with
  * clone(CLONE_VM|CLONE_VFORK), as posix_spawn does: no copy-on-write
  * faults, which cost dearly in a VM.  A makes its own session and process
- * group, takes stdin from /dev/null and stdout and stderr to output.log,
- * records its own pid and start time, and only then execs: the command
+ * group, inherits stdin (/dev/null), stdout and stderr (output.log) from
+ * M, records its own pid and start time, and only then execs: the command
  * never runs untracked.  A status of running without a pid file means
  * "starting".  A failed exec is recorded by M as failed with 126/127.
  *
@@ -25,19 +25,41 @@
 #include "agent.h"
 #include "project.h"
 
-#define START_WAIT 1        /* return once pid, pidstart, monitor exist */
-
 /*
- * Start the agent of a directory whose status (running), started and
- * [START] frame are written: fork M, which starts A; A records its pid
- * and pidstart before it execs.  With START_WAIT, return only once the
- * agent is exec'd (or has failed to) and its record is whole, so that a
- * script may read pid at once.  lockfd is the agent's held lock; M
- * inherits it and the caller closes its copy.  Returns M's pid (a child
- * of the caller, which it need not wait for), or -1.
+ * Start the agent of a published directory whose status (running),
+ * started and [START] frame are written (a queued agent whose turn has
+ * come): fork M, which starts A; A records its pid and pidstart before
+ * it execs.  lockfd is the agent's held lock; M inherits it and the
+ * caller closes its copy.  Returns M's pid (a child of the caller, which
+ * it need not wait for), or -1.
  */
 pid_t agent_start(struct project *p, int dirfd, int lockfd,
-    const struct agent_spec *s, int flags);
+    const struct agent_spec *s);
+
+/*
+ * Start an agent whose directory is not published yet, so that the
+ * start overlaps the writing of its files and a script may read pid the
+ * moment the id is printed:
+ *
+ *   agent_launch        fork M at once; write monitor and heartbeat
+ *   ...                 the caller writes the agent's other files
+ *   agent_launch_ready  wait until A has recorded pid and pidstart
+ *   publish             rename the directory to its id
+ *   agent_launch_end    1: A execs the command; 0: it does not
+ *
+ * A waits for the word before it execs.  If the caller dies without
+ * one, A execs only if the directory is published under the agent's
+ * id.  Before the word, a failure records nothing: the caller reports
+ * it (agent_launch_ready returns -1) and removes the directory.
+ */
+struct launch {
+	pid_t m;                /* the monitor */
+	int link;               /* our end of the socket A answers on */
+};
+int agent_launch(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s, struct launch *l);
+int agent_launch_ready(struct launch *l);
+void agent_launch_end(struct launch *l, int run);
 /* Append the [START] and Task: lines to output.log. */
 int agent_write_header(int dirfd, const struct agent_spec *s);
 /*

@@ -30,6 +30,25 @@ is "result.json: times match the files" "$(jq -r .start_time,.end_time $r | tr '
 check "result.json: duration_ms is ended-started" test "$(jq '.duration_ms >= 0 and .parent == null and .session == null' $r)" = true
 check "no pid file lies: pid names a number" grep -Eq '^[0-9]+$' $a/pid
 
+# The record is whole the moment the id is out: a script reads pid at
+# once, and it names the leader of the agent's own process group.
+id=$(ag-spawn -n at-once -- sleep 5)
+p=$(cat .project/agents/at-once/pid 2>/dev/null)
+check "pid is there when ag-spawn returns" grep -Eq '^[0-9]+$' .project/agents/at-once/pid
+is "  and leads its own process group" "$(ps -o pgid= -p "$p" | tr -d ' ')" "$p"
+check "  pidstart is there too" test -s .project/agents/at-once/pidstart
+kill -TERM "-$p"
+ag-wait at-once >/dev/null
+
+# The hot commands load libjq only when they first touch JSON (jvlazy.c),
+# and JSON still works in them: result.json above came from the monitor.
+lazy=""
+for c in ag-spawn ag-wait ag-ps ag-task ag-stop ag-watchdog; do
+	ldd "$AG_BIN/$c" | grep -q libjq && lazy="$lazy $c"
+done
+is "the hot commands do not load libjq at start" "$lazy" ""
+is "  ag-wait --json loads it when asked" "$(ag-wait --json hello | jq -r .agent_id)" hello
+
 # Exit codes of ag-wait.
 ag-spawn -n bad -- sh -c 'echo "error: it broke" >&2; exit 3' >/dev/null
 expect_exit 1 "ag-wait exits 1 when an agent failed" ag-wait bad

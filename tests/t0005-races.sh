@@ -21,13 +21,14 @@ is "40 generated ids, all distinct" "$(cat "$T"/gen.* | sort -u | grep -c .)" 40
 
 # 20 concurrent spawns of one name: exactly one wins, the rest get exit 2.
 for i in $(seq 20); do
-	( ag-spawn -n same -- sh -c "echo winner $i" >/dev/null 2>&1; echo $? >"$T/same.$i" ) &
+	( ag-spawn -n same -- sh -c "echo winner $i; touch '$T/ran.same.$i'" >/dev/null 2>&1; echo $? >"$T/same.$i" ) &
 done
 wait
 is "one name, 20 racers: one exit 0" "$(cat "$T"/same.* | grep -c '^0$')" 1
 is "  and 19 exit 2" "$(cat "$T"/same.* | grep -c '^2$')" 19
 ag-wait same >/dev/null
 is "  and the one agent ran once" "$(grep -c '^winner' .project/agents/same/output.log)" 1
+is "  and no loser's command ran" "$(ls "$T" | grep -c '^ran\.same\.')" 1
 check "  leaving no debris" no_temp_dirs
 
 # A waiter subscribed before the end is woken by it.

@@ -61,4 +61,46 @@ ag-wait qa >/dev/null
 is "the predecessor is lost" "$(st qa)" lost
 ag-wait qb >/dev/null
 is "and recording it lost freed its slot: the next one ran" "$(st qb)" completed
+# ag-spawn killed at any instant (it forks the monitor before it has
+# published the agent): the command runs if and only if its agent was
+# published under its id, and every published agent ends.
+i=0
+while [ $i -lt 40 ]; do
+	i=$((i + 1))
+	ag-spawn -n k$i -- touch "$T/ran.k$i" >/dev/null 2>&1 &
+	sleep "0.00$((i % 10))"
+	kill -KILL $! 2>/dev/null
+	wait $! 2>/dev/null
+done
+pub=0 odd=""
+for n in $(seq 40); do
+	if [ -d .project/agents/k$n ]; then
+		pub=$((pub + 1))
+		ag-wait -t 10 k$n >/dev/null 2>&1 || odd="$odd k$n:$(st k$n)"
+		[ -e ran.k$n ] || odd="$odd k$n:published-never-ran"
+	elif [ -e ran.k$n ]; then
+		odd="$odd k$n:ran-unpublished"
+	fi
+done
+echo "# $pub of 40 killed spawns had published their agent"
+is "a killed spawn runs its command iff it published the agent, which ends completed" "$odd" ""
+is "  and leaves no running agent behind" "$(grep -l running .project/agents/k*/status 2>/dev/null)" ""
+
+# The same at the two exact instants, with strace killing ag-spawn as it
+# enters the system call: the publishing rename, and the word to the
+# agent just after it.
+if command -v strace >/dev/null; then
+	strace -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL \
+	    ag-spawn -n unborn -- touch "$T/ran.unborn" >/dev/null 2>&1
+	sleep 0.3
+	check "killed as it publishes: no agent" test ! -e .project/agents/unborn
+	check "  and the command never ran" test ! -e ran.unborn
+	strace -o /dev/null -e trace=sendto -e inject=sendto:signal=KILL \
+	    ag-spawn -n wordless -- touch "$T/ran.wordless" >/dev/null 2>&1
+	expect_exit 0 "killed after publishing, before the word: the agent runs anyway" \
+	    ag-wait -t 10 wordless
+	check "  its command ran" test -e ran.wordless
+else
+	echo "# strace missing: the exact-instant kills are skipped"
+fi
 done_testing

@@ -60,6 +60,9 @@ check "  our sleep is alive" kill -0 $mine
 is "  recorded lost" "$(st victim)" lost
 ag-spawn -n victim2 -- sleep 300 >/dev/null
 kill -KILL "$(cat .project/agents/victim2/monitor)" "$(cat .project/agents/victim2/pid)"
+# kill(1) returns before the monitor is gone; one watchdog pass leaves an
+# agent whose lock is still held alone, so wait for the lock to be free.
+flock -w 10 .project/agents/victim2/lock true
 echo $mine >.project/agents/victim2/pid
 check "ag-watchdog with a reused pid" ag-watchdog
 check "  our sleep is still alive" kill -0 $mine

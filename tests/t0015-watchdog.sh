@@ -72,6 +72,7 @@ is "  at once, saying nothing" "$(cat "$T/.out")$(( (t1 - t0) / 1000000 < 1000 )
 wait
 ag-spawn -n race -- sleep 300 >/dev/null
 kill -KILL "$(cat .project/agents/race/monitor)" "$(cat .project/agents/race/pid)"
+flock -w 10 .project/agents/race/lock true      # the monitor is really gone
 for i in 1 2 3 4; do ag-watchdog >race.$i & done
 wait
 is "four racing watchdogs record one loss once" "$(cat race.* | grep -c '^lost race$')" 1

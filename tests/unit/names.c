@@ -1,5 +1,8 @@
 /* Unit tests: names, ids, tags, durations, timestamps. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "names.h"
@@ -93,5 +96,29 @@ main(void)
 			break;
 	}
 	OK(i == 1000, "format/parse round trip, 1000 random times");
+	/* ts_format computes the date itself: held to gmtime_r from year 0
+	 * to 9999, leap days and century years included. */
+	for (i = 0; i < 200000; i++) {
+		int64_t t = ((int64_t)rand() << 31 | rand()) %
+		    (253402300800000LL + 62167219200000LL) - 62167219200000LL;
+		time_t secs = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
+		char want[64];
+		struct tm tm;
+
+		if (i < 4)      /* the edges: year 0, 1970, 2000-02-29, 9999 */
+			t = (int64_t[]){ -62167219200000LL, 0, 951782400123LL,
+			    253402300799999LL }[i], secs = (time_t)(t >= 0 ?
+			    t / 1000 : (t - 999) / 1000);
+		gmtime_r(&secs, &tm);
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(t - (int64_t)secs * 1000));
+		ts_format(t, buf);
+		if (strcmp(buf, want)) {
+			printf("# %lld: got %s, want %s\n", (long long)t, buf, want);
+			break;
+		}
+	}
+	OK(i == 200000, "ts_format agrees with gmtime_r, 200000 times in 0-9999");
 	return DONE();
 }

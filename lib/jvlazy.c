@@ -1,0 +1,97 @@
+/*
+ * jvlazy.c - libjq's jv API, loaded the first time it is called.
+ *
+ * Linking libjq (and with it libonig and libm) costs every start of a
+ * process about 0.3-0.5 ms here: the loader maps and relocates three more
+ * libraries, and fork copies their mappings.  The hot commands (ag-spawn,
+ * ag-wait, ag-ps, ag-task, ag-stop, ag-watchdog) run in shell loops and
+ * mostly never touch JSON: ag-spawn's own path writes none.  They link
+ * this file instead of -ljq.  Each function below has the prototype of
+ * <jv.h> and calls the real one, which it finds in libjq with dlopen and
+ * dlsym the first time.  The JSON is still libjq's; only its loading is
+ * deferred.  A libjq that cannot be loaded is said, and exits 125.
+ *
+ * Not in libag.a: a command linked with -ljq must get the real symbols.
+ */
+#include <dlfcn.h>
+#include <jv.h>
+
+#include "err.h"
+
+#ifndef JQ_SONAME
+#define JQ_SONAME "libjq.so.1"
+#endif
+
+static void *
+lazy_sym(const char *name)
+{
+	static void *lib;
+	void *h = __atomic_load_n(&lib, __ATOMIC_ACQUIRE), *f;
+
+	if (!h) {
+		if (!(h = dlopen(JQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
+			ag_diex(AG_EXIT_FAIL, "cannot load libjq: %s", dlerror());
+		__atomic_store_n(&lib, h, __ATOMIC_RELEASE);
+	}
+	if (!(f = dlsym(h, name)))
+		ag_diex(AG_EXIT_FAIL, "cannot load libjq: %s", dlerror());
+	return f;
+}
+
+/*
+ * One stub: resolve once (a race between threads stores the same
+ * pointer twice), then call.  POSIX lets dlsym's object pointer hold a
+ * function; the union says so without a cast C forbids.
+ */
+#define LAZY(ret, name, params, args)                                   \
+ret                                                                     \
+name params                                                             \
+{                                                                       \
+	static ret (*fn) params;                                        \
+	ret (*f) params = __atomic_load_n(&fn, __ATOMIC_ACQUIRE);       \
+                                                                        \
+	if (!f) {                                                       \
+		union { void *p; ret (*f) params; } u;                  \
+                                                                        \
+		u.p = lazy_sym(#name);                                  \
+		f = u.f;                                                \
+		__atomic_store_n(&fn, f, __ATOMIC_RELEASE);             \
+	}                                                               \
+	return f args;                                                  \
+}
+
+LAZY(jv, jv_array, (void), ())
+LAZY(jv, jv_array_append, (jv a, jv b), (a, b))
+LAZY(jv, jv_array_get, (jv a, int i), (a, i))
+LAZY(int, jv_array_length, (jv a), (a))
+LAZY(jv, jv_copy, (jv a), (a))
+LAZY(jv, jv_dump_string, (jv a, int flags), (a, flags))
+LAZY(void, jv_free, (jv a), (a))
+LAZY(jv_kind, jv_get_kind, (jv a), (a))
+LAZY(jv, jv_invalid, (void), ())
+LAZY(jv, jv_invalid_get_msg, (jv a), (a))
+LAZY(jv, jv_invalid_with_msg, (jv a), (a))
+LAZY(jv, jv_null, (void), ())
+LAZY(jv, jv_true, (void), ())
+LAZY(jv, jv_false, (void), ())
+LAZY(jv, jv_bool, (int b), (b))
+LAZY(jv, jv_number, (double d), (d))
+LAZY(double, jv_number_value, (jv a), (a))
+LAZY(jv, jv_object, (void), ())
+LAZY(jv, jv_object_delete, (jv o, jv k), (o, k))
+LAZY(jv, jv_object_get, (jv o, jv k), (o, k))
+LAZY(int, jv_object_has, (jv o, jv k), (o, k))
+LAZY(int, jv_object_iter, (jv o), (o))
+LAZY(jv, jv_object_iter_key, (jv o, int i), (o, i))
+LAZY(int, jv_object_iter_next, (jv o, int i), (o, i))
+LAZY(int, jv_object_iter_valid, (jv o, int i), (o, i))
+LAZY(jv, jv_object_iter_value, (jv o, int i), (o, i))
+LAZY(int, jv_object_length, (jv o), (o))
+LAZY(jv, jv_object_set, (jv o, jv k, jv v), (o, k, v))
+LAZY(jv, jv_parse, (const char *s), (s))
+LAZY(jv, jv_parse_sized, (const char *s, int n), (s, n))
+LAZY(jv, jv_string, (const char *s), (s))
+LAZY(jv, jv_string_sized, (const char *s, int n), (s, n))
+LAZY(const char *, jv_string_value, (jv a), (a))
+LAZY(int, jv_string_length_bytes, (jv a), (a))
+LAZY(int, jv_equal, (jv a, jv b), (a, b))
