@@ -158,6 +158,17 @@ put_msg(const char *a, const char *b, const char *c)
 }
 
 /*
+ * A leaves without running anything.  Not _exit: A runs on a stack of
+ * our own, and ASan warns at every call of a noreturn function there.
+ * A is a process of one thread, so exit_group is _exit.
+ */
+static void
+child_exit(int code)
+{
+	syscall(SYS_exit_group, code);
+}
+
+/*
  * agent_launch: A tells the starter its pid is recorded, then waits for
  * the word.  'g' runs; 'x' (the directory could not be published) does
  * not.  A starter that died without a word leaves the question to the
@@ -216,7 +227,8 @@ agent_child(void *arg)
 			goto fail;
 		if (!await_go(c)) {
 			c->err = ECANCELED;
-			_exit(AG_EXIT_FAIL);
+			child_exit(AG_EXIT_FAIL);
+			return 0;
 		}
 	} else if (atomic_puts_at(c->dirfd, "pid", pid, 0) < 0 ||
 	    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0) {
@@ -226,7 +238,8 @@ agent_child(void *arg)
 		e = errno;
 		put_msg("cannot enter ", s->cwd, ": ");
 		put_msg(strerror(e), "", "\n");
-		_exit(exec_errno_code(e));
+		child_exit(exec_errno_code(e));
+		return 0;
 	}
 	execve(c->path, s->argv, s->envp);
 	if (errno == ENOEXEC) {
@@ -248,10 +261,12 @@ agent_child(void *arg)
 	e = errno;
 	put_msg("cannot execute ", s->argv[0], ": ");
 	put_msg(strerror(e), "", "\n");
-	_exit(exec_errno_code(e));
+	child_exit(exec_errno_code(e));
+	return 0;
 fail:
 	c->err = errno ? errno : EIO;
-	_exit(AG_EXIT_FAIL);
+	child_exit(AG_EXIT_FAIL);
+	return 0;
 }
 
 int
