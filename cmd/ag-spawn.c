@@ -120,9 +120,11 @@ env_set(struct envb *e, const char *key, const char *val)
 		env_push(e, kv);
 }
 
-/* Build the new agent under a hidden name; returns its fd. */
+/* Build the new agent under a hidden name; returns its fd.  An agent that
+ * starts at once takes the spare directory when there is one (its files
+ * are there, empty, to be filled). */
 static int
-make_temp_dir(struct project *p, char *name, size_t cap)
+make_temp_dir(struct project *p, char *name, size_t cap, int spare)
 {
 	int i, fd;
 
@@ -131,6 +133,9 @@ make_temp_dir(struct project *p, char *name, size_t cap)
 
 		random_name(r, sizeof r);
 		snprintf(name, cap, ".tmp-%s", r);
+		if (spare && (fd = agent_spare_take(p, name)) >= 0)
+			return fd;
+		spare = 0;
 		if (mkdirat(p->agents, name, 0755) == 0)
 			break;
 		if (errno != EEXIST)
@@ -447,7 +452,7 @@ again:
 	exec_err = command_resolve(s.argv[0], s.envp, &s.exec_path);
 	if (exec_err == ENOMEM)
 		ag_die(AG_EXIT_FAIL, "out of memory");
-	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp)) < 0)
+	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp, !queued && !exec_err)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);
 	if ((lockfd = lock_at(dirfd, "lock", LOCK_EX)) < 0)
@@ -467,7 +472,7 @@ again:
 		char ts[AG_TS_LEN];
 
 		ts_format(s.started_ms, ts);
-		if (create_puts_at(dirfd, "started", ts) < 0 ||
+		if (fill_puts_at(dirfd, "started", ts) < 0 ||
 		    agent_write_header(dirfd, &s) < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
 	}
@@ -491,7 +496,7 @@ again:
 		ag_exit(exec_errno_code(exec_err));
 	}
 	if (!queued) {
-		if (create_puts_at(dirfd, "status", "running") < 0)
+		if (fill_puts_at(dirfd, "status", "running") < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
 		/* pid and pidstart are in before the id is out. */
 		if (agent_launch_ready(&launch) < 0)

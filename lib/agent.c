@@ -13,6 +13,7 @@
 #include "file.h"
 #include "json.h"
 #include "logscan.h"
+#include "names.h"
 #include "proc.h"
 #include "sched.h"
 #include <sys/file.h>
@@ -128,28 +129,28 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 {
 	char buf[64];
 
-	if (create_joined(dirfd, "cmd", s->argv, '\n', 1, 0) < 0 ||
-	    create_joined(dirfd, "argv", s->argv, '\0', 0, 0) < 0 ||
-	    create_puts_at(dirfd, "role", s->role) < 0 ||
-	    create_puts_at(dirfd, "cwd", s->cwd) < 0)
+	if (create_joined(dirfd, "cmd", s->argv, '\n', 1, AF_FILL) < 0 ||
+	    create_joined(dirfd, "argv", s->argv, '\0', 0, AF_FILL) < 0 ||
+	    fill_puts_at(dirfd, "role", s->role) < 0 ||
+	    fill_puts_at(dirfd, "cwd", s->cwd) < 0)
 		return -1;
-	if (s->parent[0] && create_puts_at(dirfd, "parent", s->parent) < 0)
+	if (s->parent[0] && fill_puts_at(dirfd, "parent", s->parent) < 0)
 		return -1;
-	if (s->session[0] && create_puts_at(dirfd, "session", s->session) < 0)
+	if (s->session[0] && fill_puts_at(dirfd, "session", s->session) < 0)
 		return -1;
-	if (s->queue[0] && create_puts_at(dirfd, "queue", s->queue) < 0)
+	if (s->queue[0] && fill_puts_at(dirfd, "queue", s->queue) < 0)
 		return -1;
 	if (s->description &&
-	    create_puts_at(dirfd, "description", s->description) < 0)
+	    fill_puts_at(dirfd, "description", s->description) < 0)
 		return -1;
 	if (s->timeout_ms > 0) {
 		snprintf(buf, sizeof buf, "%lldms", (long long)s->timeout_ms);
-		if (create_puts_at(dirfd, "timeout", buf) < 0)
+		if (fill_puts_at(dirfd, "timeout", buf) < 0)
 			return -1;
 	}
 	if (s->grace_ms != AG_GRACE_DEFAULT_MS) {
 		snprintf(buf, sizeof buf, "%lldms", (long long)s->grace_ms);
-		if (create_puts_at(dirfd, "grace", buf) < 0)
+		if (fill_puts_at(dirfd, "grace", buf) < 0)
 			return -1;
 	}
 	if (s->after && s->after[0] &&
@@ -159,6 +160,79 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 	    AF_PRIVATE) < 0)
 		return -1;
 	return 0;
+}
+
+static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
+    "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
+    "pidstart" };
+
+static void
+spare_slot(int i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s.%d", AG_SPARE, i);
+}
+
+int
+agent_spare_make(struct project *p)
+{
+	char tmp[32], slot[32], r[7];
+	int dfd = -1, fd, e, i;
+	size_t k;
+
+	for (i = 0; i < AG_SPARES; i++) {
+		spare_slot(i, slot, sizeof slot);
+		if (faccessat(p->fd, slot, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+	}
+	if (i == AG_SPARES)
+		return 0;               /* the pool is full */
+	random_name(r, sizeof r);
+	snprintf(tmp, sizeof tmp, "%s-%s", AG_SPARE, r);
+	if (mkdirat(p->fd, tmp, 0755) < 0)
+		return -1;
+	if ((dfd = openat(p->fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	for (k = 0; k < sizeof spare_files / sizeof spare_files[0]; k++) {
+		fd = openat(dfd, spare_files[k], O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0644);
+		if (fd < 0 || close(fd) < 0)
+			goto fail;
+	}
+	close(dfd);
+	dfd = -1;
+	/* Whole, or not there; a slot filled meanwhile: try the next. */
+	for (; i < AG_SPARES; i++) {
+		spare_slot(i, slot, sizeof slot);
+		if (renameat2(p->fd, tmp, p->fd, slot, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			goto fail;
+	}
+	errno = EEXIST;
+fail:
+	e = errno;
+	if (dfd >= 0)
+		close(dfd);
+	rm_rf_at(p->fd, tmp);
+	errno = e;
+	return e == EEXIST || e == ENOTEMPTY ? 0 : -1;
+}
+
+int
+agent_spare_take(struct project *p, const char *tmp)
+{
+	char slot[32];
+	int i;
+
+	for (i = AG_SPARES - 1; i >= 0; i--) {
+		spare_slot(i, slot, sizeof slot);
+		if (renameat2(p->fd, slot, p->agents, tmp, RENAME_NOREPLACE) == 0)
+			return openat(p->agents, tmp, O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC);
+		if (errno != ENOENT)
+			return -1;
+	}
+	return -1;
 }
 
 /*

@@ -118,7 +118,8 @@ create_file_at(int dirfd, const char *name, const void *buf, size_t len,
 {
 	int fd, e;
 
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC |
+	    ((flags & AF_FILL) ? O_TRUNC : O_EXCL),
 	    (flags & AF_PRIVATE) ? 0600 : 0644);
 	if (fd < 0)
 		return -1;
@@ -138,8 +139,8 @@ create_file_at(int dirfd, const char *name, const void *buf, size_t len,
 	return 0;
 }
 
-int
-create_puts_at(int dirfd, const char *name, const char *s)
+static int
+puts_with(int dirfd, const char *name, const char *s, int flags)
 {
 	size_t n = strlen(s);
 	char small[512], *buf = small;
@@ -149,10 +150,22 @@ create_puts_at(int dirfd, const char *name, const char *s)
 		return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\n';
-	r = create_file_at(dirfd, name, buf, n + 1, 0);
+	r = create_file_at(dirfd, name, buf, n + 1, flags);
 	if (buf != small)
 		free(buf);
 	return r;
+}
+
+int
+create_puts_at(int dirfd, const char *name, const char *s)
+{
+	return puts_with(dirfd, name, s, 0);
+}
+
+int
+fill_puts_at(int dirfd, const char *name, const char *s)
+{
+	return puts_with(dirfd, name, s, AF_FILL);
 }
 
 ssize_t

@@ -12,6 +12,7 @@
 
 #define AF_FSYNC 1              /* fsync the file (and the directory) */
 #define AF_PRIVATE 2            /* mode 0600 instead of 0644 */
+#define AF_FILL 4               /* create_file_at: it may exist, empty */
 
 /*
  * Replace dirfd/name atomically: write a temp file ".name.XXXXXX" in the
@@ -26,11 +27,15 @@ int atomic_puts_at(int dirfd, const char *name, const char *s, int flags);
 
 /*
  * Create a new file (O_EXCL) and write buf.  Only for directories that
- * nobody else can see yet (an agent under its temporary name).
+ * nobody else can see yet (an agent under its temporary name).  With
+ * AF_FILL the file may already be there, empty (a spare agent directory
+ * made ahead of time): it is filled instead.
  */
 int create_file_at(int dirfd, const char *name, const void *buf, size_t len,
     int flags);
 int create_puts_at(int dirfd, const char *name, const char *s);
+/* create_puts_at with AF_FILL. */
+int fill_puts_at(int dirfd, const char *name, const char *s);
 
 /*
  * Read a whole small file into buf (at most cap-1 bytes, NUL-terminated).

@@ -27,6 +27,10 @@
 
 #define HEARTBEAT_DEFAULT_MS (30 * 1000)
 #define CHILD_STACK (256 * 1024)
+/* How long an agent runs before its monitor does what can wait: load
+ * libjq, make the spare directory.  Not at once: in a loop of spawns
+ * that work would take the CPU from the next one. */
+#define SETTLE_MS 20
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -222,8 +226,8 @@ agent_child(void *arg)
 	if (c->link >= 0) {
 		/* Not published yet: nobody reads the directory, and a
 		 * plain create is whole by the time anybody can. */
-		if (create_puts_at(c->dirfd, "pid", pid) < 0 ||
-		    create_puts_at(c->dirfd, "pidstart", start) < 0)
+		if (fill_puts_at(c->dirfd, "pid", pid) < 0 ||
+		    fill_puts_at(c->dirfd, "pidstart", start) < 0)
 			goto fail;
 		if (!await_go(c)) {
 			c->err = ECANCELED;
@@ -334,7 +338,7 @@ static _Noreturn void
 monitor_main(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, int link)
 {
-	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every;
+	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every, settle_at;
 	int keep[5], devnull, logfd, timed_out = 0, code, e;
 	struct child_args args;
 	struct agent_end end;
@@ -409,12 +413,10 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		errno = args.err;
 		goto early;
 	}
-	/* The agent runs: a command that links libjq lazily (jvlazy.c)
-	 * loads it now, so that recording the end does not wait for it. */
-	jv_free(jv_null());
 
 	now = clock_mono_ms();
 	hb_next = now + hb_every;
+	settle_at = now + SETTLE_MS;
 	if (s->timeout_ms > 0)
 		deadline = now + s->timeout_ms;
 
@@ -443,7 +445,18 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 			hb_next = now + hb_every;
 			continue;
 		}
+		if (settle_at >= 0 && now >= settle_at) {
+			/* The agent runs, and our spawner is long gone: what
+			 * the end will need, and the next spawn, now.  A lazily
+			 * linked command (jvlazy.c) loads libjq. */
+			settle_at = -1;
+			jv_free(jv_null());
+			agent_spare_make(p);
+			continue;
+		}
 		wake = hb_next;
+		if (settle_at >= 0 && settle_at < wake)
+			wake = settle_at;
 		if (deadline >= 0 && !timed_out && deadline < wake)
 			wake = deadline;
 		if (kill_at >= 0 && kill_at < wake)
@@ -483,6 +496,11 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	if (agent_finish(p, dirfd, s->id, &end) < 0)
 		ag_warn("cannot record the end of agent %s", s->id);
 	sched_after_end(p, s->id, s->queue);
+	if (settle_at >= 0) {
+		/* A short agent: the spare comes after its end, lock freed. */
+		close(lockfd);
+		agent_spare_make(p);
+	}
 	_exit(0);
 early:
 	if (link >= 0)
@@ -537,8 +555,8 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	l->link = sv[0];
 	/* Unpublished: plain creates, written while M starts the agent. */
 	snprintf(buf, sizeof buf, "%d", (int)l->m);
-	if (create_puts_at(dirfd, "monitor", buf) < 0 ||
-	    create_file_at(dirfd, "heartbeat", "", 0, 0) < 0)
+	if (fill_puts_at(dirfd, "monitor", buf) < 0 ||
+	    touch_at(dirfd, "heartbeat") < 0)
 		return -1;
 	return 0;
 }
