@@ -583,6 +583,64 @@ compliance(struct project *p, const struct sess_stats *ss, int64_t now)
 	}
 }
 
+/*
+ * Debris of writers killed mid-way, an hour old: an agent directory never
+ * published (agents/.tmp-*, its lock free) and a spare directory never
+ * finished (.spare-*).  Nothing reads them; they would only pile up.
+ */
+#define DEBRIS_AGE_MS (3600 * 1000LL)
+
+static void
+sweep_in(int dfd, const char *prefix, int locked, int64_t now)
+{
+	char **v, age[32];
+	size_t n, i;
+	struct stat st;
+
+	if (dfd < 0 || !(v = dir_names_like(dfd, prefix, NULL, &n)))
+		return;
+	for (i = 0; i < n; i++) {
+		int64_t t;
+
+		if (fstatat(dfd, v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		t = (int64_t)st.st_mtim.tv_sec * 1000 +
+		    st.st_mtim.tv_nsec / 1000000;
+		if (now - t < DEBRIS_AGE_MS)
+			continue;
+		if (locked) {
+			/* A spawn still at work holds it (stopped, say). */
+			int sub = openat(dfd, v[i], O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC), lk = -1;
+
+			if (sub >= 0 && faccessat(sub, "lock", F_OK, 0) == 0 &&
+			    (lk = lock_at(sub, "lock", LOCK_EX | LOCK_NB)) < 0) {
+				close(sub);
+				continue;
+			}
+			if (lk >= 0)
+				close(lk);
+			if (sub >= 0)
+				close(sub);
+		}
+		duration_format(now - t, age, sizeof age);
+		if (!dry && rm_rf_at(dfd, v[i]) < 0) {
+			ag_warn("cannot remove %s", v[i]);
+			continue;
+		}
+		act("debris", v[i], "%s old", age);
+	}
+	dir_names_free(v);
+}
+
+static void
+sweep_debris(struct project *p, int64_t now)
+{
+	sweep_in(p->agents, ".tmp-", 1, now);
+	sweep_in(p->fd, AG_SPARE "-", 0, now);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -642,6 +700,7 @@ main(int argc, char **argv)
 	release_claims(&p, stale_claims, now);
 	check_sessions(&p, stale_sessions, now, &ss);
 	start_queued(&p);
+	sweep_debris(&p, now);
 	compliance(&p, &ss, now);
 	for (i = 0; i < scan.n; i++)
 		free(scan.rows[i].id);

@@ -117,4 +117,24 @@ comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task release-s); COMP_CWORD=1; _ag_task; 
 is "bash completes ag-task" "$comp" release-stale
 check "fish completion for ag-watchdog is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-watchdog.fish"
 ag-stop --all >/dev/null
+
+# Debris of writers killed mid-way, an hour old, goes; younger debris and
+# a directory whose spawn still holds its lock stay.
+mkdir -p debris/.project && cd debris
+ag-spawn -n d0 -- true >/dev/null && ag-wait d0 >/dev/null
+mkdir .project/agents/.tmp-dead1 .project/agents/.tmp-young .project/agents/.tmp-held .project/.spare-dead2
+: >.project/agents/.tmp-dead1/lock; : >.project/agents/.tmp-held/lock
+flock .project/agents/.tmp-held/lock sleep 30 & holder=$!
+sleep 0.2
+touch -d '2 hours ago' .project/agents/.tmp-dead1 .project/agents/.tmp-held .project/.spare-dead2
+out=$(ag-watchdog --dry-run | grep '^debris' | sort | tr '\n' ' ')
+like "--dry-run reports debris an hour old" "$out" '^debris \.spare-dead2 \(2h00m old\) debris \.tmp-dead1 \(2h00m old\) $'
+check "  and removes none" test -d .project/agents/.tmp-dead1 -a -d .project/.spare-dead2
+ag-watchdog >/dev/null
+check "the pass removes it" test ! -e .project/agents/.tmp-dead1 -a ! -e .project/.spare-dead2
+check "  not younger debris" test -d .project/agents/.tmp-young
+check "  nor a directory whose spawn holds its lock" test -d .project/agents/.tmp-held
+check "  nor the spare directories" test -d .project/.spare.0
+kill $holder
+cd ..
 done_testing
