@@ -508,7 +508,9 @@ again:
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;
 		}
-		agent_launch_end(&launch, 1);
+		/* No word needed: our exit closes the link, and A, finding
+		 * its directory published, runs.  Sooner for the shell than
+		 * a word that wakes A while we still have to exit. */
 		close(lockfd);
 		printf("%s\n", s.id);
 		ag_exit(0);

@@ -216,7 +216,6 @@ agent_child(void *arg)
 
 	if (setsid() < 0)
 		goto fail;
-	reset_signals();
 	/* Everything but 0, 1 and 2 closes at exec (the fd table is our own). */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (proc_identify(getpid(), &id) < 0)
@@ -238,6 +237,7 @@ agent_child(void *arg)
 	    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0) {
 		goto fail;
 	}
+	reset_signals();
 	if (s->cwd && chdir(s->cwd) < 0) {
 		e = errno;
 		put_msg("cannot enter ", s->cwd, ": ");

@@ -47,9 +47,9 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  *   publish             rename the directory to its id
  *   agent_launch_end    1: A execs the command; 0: it does not
  *
- * A waits for the word before it execs.  If the caller dies without
+ * A waits for the word before it execs.  If the caller exits without
  * one, A execs only if the directory is published under the agent's
- * id.  Before the word, a failure records nothing: the caller reports
+ * id: a caller that exits right after publishing need not say it.  Before the word, a failure records nothing: the caller reports
  * it (agent_launch_ready returns -1) and removes the directory.
  */
 struct launch {
