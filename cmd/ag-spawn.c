@@ -503,14 +503,14 @@ again:
 			fail_temp(&p, tmp, "cannot start the agent");
 		/* Published before anything runs: a duplicate starts nothing. */
 		if (publish(&p, tmp, s.id) < 0) {
-			agent_launch_end(&launch, 0);
+			agent_launch_abort(&launch);
 			close(lockfd);
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;
 		}
-		/* No word needed: our exit closes the link, and A, finding
-		 * its directory published, runs.  Sooner for the shell than
-		 * a word that wakes A while we still have to exit. */
+		/* Our exit closes the link, and A, finding its directory
+		 * published, runs: sooner for the shell than a word that
+		 * would wake A while we still have to exit. */
 		close(lockfd);
 		printf("%s\n", s.id);
 		ag_exit(0);

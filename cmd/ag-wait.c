@@ -52,11 +52,13 @@ struct member {
 	int dirty;              /* re-read its status */
 	char exit[16];          /* its exit file once final, else "-" */
 	int pidfd;              /* its process, when its monitor is gone */
+	int mpidfd;             /* its monitor, while it holds the lock */
 };
 
 static struct member *members;
 static size_t nmembers, capmembers;
 static struct project proj;
+static int waiting;             /* subscribed: worth watching monitors */
 
 enum sel { SEL_IDS, SEL_ALL, SEL_CHILDREN, SEL_SESSION };
 static enum sel selector = SEL_IDS;
@@ -93,6 +95,7 @@ add_member(const char *id)
 	members[nmembers].st = ST_UNKNOWN;
 	members[nmembers].dirty = 1;
 	members[nmembers].pidfd = -1;
+	members[nmembers].mpidfd = -1;
 	snprintf(members[nmembers].exit, sizeof members[nmembers].exit, "-");
 	nmembers++;
 }
@@ -151,6 +154,32 @@ cmp_member(const void *a, const void *b)
 }
 
 /* Re-read one member; watch its process when its monitor is gone. */
+/*
+ * A monitor killed with -9 records nothing, and its lock freed is no
+ * file event: while we wait, a pidfd on the monitor tells us it is gone.
+ * The pid in the monitor file may be another process's by now; the lock,
+ * still held after the pidfd pins that pid, says it is the monitor.
+ */
+static void
+watch_monitor(struct member *m, int fd)
+{
+	char buf[32];
+	long pid;
+	int lk;
+
+	if (read_line_at(fd, "monitor", buf, sizeof buf) < 0 ||
+	    (pid = strtol(buf, NULL, 10)) <= 0 ||
+	    (m->mpidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0)) < 0)
+		return;         /* then only the files tell */
+	if ((lk = lock_at(fd, "lock", LOCK_EX | LOCK_NB)) >= 0) {
+		/* Gone meanwhile: look again, now as a monitor-less agent. */
+		close(lk);
+		close(m->mpidfd);
+		m->mpidfd = -1;
+		m->dirty = 1;
+	}
+}
+
 static void
 refresh(struct member *m)
 {
@@ -180,6 +209,8 @@ refresh(struct member *m)
 			}
 			break;
 		default:
+			if (waiting && m->mpidfd < 0)
+				watch_monitor(m, fd);
 			break;
 		}
 	}
@@ -458,25 +489,34 @@ main(int argc, char **argv)
 			 * first, then look again: an end between the first
 			 * look and the watch still wakes us. */
 			ifd = subscribe();
+			waiting = 1;
 			for (k = 0; k < nmembers; k++)
 				members[k].dirty = 1;
 			if (selector != SEL_IDS)
 				scan_selected();
 			continue;
 		}
-		pf = calloc(nmembers + 1, sizeof *pf);
-		who = calloc(nmembers + 1, sizeof *who);
+		pf = calloc(2 * nmembers + 1, sizeof *pf);
+		who = calloc(2 * nmembers + 1, sizeof *who);
 		if (!pf || !who)
 			ag_die(AG_EXIT_FAIL, "out of memory");
 		pf[0].fd = ifd;
 		pf[0].events = POLLIN;
 		for (k = 0; k < nmembers; k++) {
-			if (members[k].pidfd < 0 || is_done(&members[k]))
+			if (is_done(&members[k]))
 				continue;
-			who[np] = k;
-			pf[np].fd = members[k].pidfd;
-			pf[np].events = POLLIN;
-			np++;
+			if (members[k].pidfd >= 0) {
+				who[np] = k;
+				pf[np].fd = members[k].pidfd;
+				pf[np].events = POLLIN;
+				np++;
+			}
+			if (members[k].mpidfd >= 0) {
+				who[np] = k;
+				pf[np].fd = members[k].mpidfd;
+				pf[np].events = POLLIN;
+				np++;
+			}
 		}
 		n = poll(pf, np, wait_ms);
 		if (n < 0 && errno != EINTR)
@@ -488,9 +528,15 @@ main(int argc, char **argv)
 
 			if (!pf[k].revents)
 				continue;
-			/* The process of a monitor-less agent ended. */
-			close(m->pidfd);
-			m->pidfd = -1;
+			/* The process of a monitor-less agent ended, or the
+			 * monitor of one. */
+			if (pf[k].fd == m->pidfd) {
+				close(m->pidfd);
+				m->pidfd = -1;
+			} else {
+				close(m->mpidfd);
+				m->mpidfd = -1;
+			}
 			m->dirty = 1;
 		}
 		free(pf);
@@ -518,6 +564,8 @@ main(int argc, char **argv)
 	for (k = 0; k < nmembers; k++) {
 		if (members[k].pidfd >= 0)
 			close(members[k].pidfd);
+		if (members[k].mpidfd >= 0)
+			close(members[k].mpidfd);
 		free(members[k].id);
 	}
 	free(members);

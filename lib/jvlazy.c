@@ -12,6 +12,8 @@
  * deferred.  A libjq that cannot be loaded is said, and exits 125.
  *
  * Not in libag.a: a command linked with -ljq must get the real symbols.
+ * jv_lazy_load loads it ahead of need, and says -1 rather than exit: a
+ * monitor calls it while its agent runs (see launch.c).
  */
 #include <dlfcn.h>
 #include <jv.h>
@@ -22,18 +24,29 @@
 #define JQ_SONAME "libjq.so.1"
 #endif
 
-static void *
-lazy_sym(const char *name)
+static void *lib;
+
+int
+jv_lazy_load(void)
 {
-	static void *lib;
-	void *h = __atomic_load_n(&lib, __ATOMIC_ACQUIRE), *f;
+	void *h = __atomic_load_n(&lib, __ATOMIC_ACQUIRE);
 
 	if (!h) {
 		if (!(h = dlopen(JQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
-			ag_diex(AG_EXIT_FAIL, "cannot load libjq: %s", dlerror());
+			return -1;
 		__atomic_store_n(&lib, h, __ATOMIC_RELEASE);
 	}
-	if (!(f = dlsym(h, name)))
+	return 0;
+}
+
+static void *
+lazy_sym(const char *name)
+{
+	void *f;
+
+	if (jv_lazy_load() < 0)
+		ag_diex(AG_EXIT_FAIL, "cannot load libjq: %s", dlerror());
+	if (!(f = dlsym(__atomic_load_n(&lib, __ATOMIC_ACQUIRE), name)))
 		ag_diex(AG_EXIT_FAIL, "cannot load libjq: %s", dlerror());
 	return f;
 }

@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jv.h>
-
 #include "agent.h"
 #include "clock.h"
 #include "err.h"
@@ -31,6 +29,10 @@
  * libjq, make the spare directory.  Not at once: in a loop of spawns
  * that work would take the CPU from the next one. */
 #define SETTLE_MS 20
+
+/* jvlazy.c's, in the commands that load libjq lazily; NULL in the others,
+ * which have it loaded from the start. */
+extern int jv_lazy_load(void) __attribute__((weak));
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -174,15 +176,17 @@ child_exit(int code)
 
 /*
  * agent_launch: A tells the starter its pid is recorded, then waits for
- * the word.  'g' runs; 'x' (the directory could not be published) does
- * not.  A starter that died without a word leaves the question to the
- * tree: A runs only if its directory is published under the agent's id.
+ * the starter to go.  A word ('x': the directory could not be published)
+ * means do not run.  The starter's exit, with no word, leaves the
+ * question to the tree: A runs only if its directory is published under
+ * the agent's id, which holds whether the starter exited normally or was
+ * killed after publishing.
  */
 static int
 await_go(struct child_args *c)
 {
 	struct stat mine, named;
-	char w = 0;
+	char w;
 	ssize_t n;
 
 	if (send(c->link, "r", 1, MSG_NOSIGNAL) != 1)
@@ -191,7 +195,7 @@ await_go(struct child_args *c)
 		n = read(c->link, &w, 1);
 	while (n < 0 && errno == EINTR);
 	if (n == 1)
-		return w == 'g';
+		return 0;               /* 'x' */
 	return fstat(c->dirfd, &mine) == 0 &&
 	    fstatat(c->agents, c->s->id, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    mine.st_ino == named.st_ino && mine.st_dev == named.st_dev;
@@ -447,10 +451,12 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		}
 		if (settle_at >= 0 && now >= settle_at) {
 			/* The agent runs, and our spawner is long gone: what
-			 * the end will need, and the next spawn, now.  A lazily
-			 * linked command (jvlazy.c) loads libjq. */
+			 * the end will need (libjq, in a lazily linked
+			 * command), and the next spawn, now.  A libjq that
+			 * cannot load is left to the end to say. */
 			settle_at = -1;
-			jv_free(jv_null());
+			if (jv_lazy_load)
+				jv_lazy_load();
 			agent_spare_make(p);
 			continue;
 		}
@@ -579,12 +585,12 @@ agent_launch_ready(struct launch *l)
 }
 
 void
-agent_launch_end(struct launch *l, int run)
+agent_launch_abort(struct launch *l)
 {
 	if (l->link < 0)
 		return;
-	if (send(l->link, run ? "g" : "x", 1, MSG_NOSIGNAL) < 0) {
-		/* A is gone: its monitor records how it ended */
+	if (send(l->link, "x", 1, MSG_NOSIGNAL) < 0) {
+		/* A is gone already: nothing to stop */
 	}
 	close(l->link);
 	l->link = -1;

@@ -45,12 +45,14 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  *   ...                 the caller writes the agent's other files
  *   agent_launch_ready  wait until A has recorded pid and pidstart
  *   publish             rename the directory to its id
- *   agent_launch_end    1: A execs the command; 0: it does not
+ *   exit                A sees the link close, finds its directory
+ *                       published, and execs the command
  *
- * A waits for the word before it execs.  If the caller exits without
- * one, A execs only if the directory is published under the agent's
- * id: a caller that exits right after publishing need not say it.  Before the word, a failure records nothing: the caller reports
- * it (agent_launch_ready returns -1) and removes the directory.
+ * or, when the directory cannot be published, agent_launch_abort: A
+ * leaves without running anything.  A caller that exits (or is killed)
+ * without publishing runs nothing either.  Before publishing, a failure
+ * records nothing: the caller reports it (agent_launch_ready returns -1)
+ * and removes the directory.
  */
 struct launch {
 	pid_t m;                /* the monitor */
@@ -59,7 +61,7 @@ struct launch {
 int agent_launch(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, struct launch *l);
 int agent_launch_ready(struct launch *l);
-void agent_launch_end(struct launch *l, int run);
+void agent_launch_abort(struct launch *l);
 /* Append the [START] and Task: lines to output.log. */
 int agent_write_header(int dirfd, const struct agent_spec *s);
 /*

@@ -45,6 +45,21 @@ like "  with a [LOST] line" "$(tail -n 1 .project/agents/victim/output.log)" '^\
 is "  the agent itself did finish" "$(grep -c '^done$' .project/agents/victim/output.log)" 1
 is "  result.json says lost, exit unknown" "$(jq -r '.status + " " + (.exit_code|tostring)' .project/agents/victim/result.json)" "lost null"
 
+# kill -9 of the monitor while ag-wait already waits: no file changes,
+# yet ag-wait learns it (a pidfd on the monitor) and reports the loss
+# once the agent's process is gone.
+ag-spawn -n watched -- sleep 0.6 >/dev/null
+ag-wait watched >"$T/watched.out" 2>&1 &
+w=$!
+sleep 0.2
+kill -KILL "$(cat .project/agents/watched/monitor)"
+( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
+guard=$!
+wait $w
+rc=$?
+kill $guard 2>/dev/null
+is "a waiting ag-wait sees its agent's monitor killed, then the loss" "$rc $(cat "$T/watched.out")" "1 watched lost -"
+
 # kill -9 of both the monitor and the agent.
 ag-spawn -n both -- sleep 30 >/dev/null
 kill -KILL "$(cat .project/agents/both/monitor)" "-$(cat .project/agents/both/pid)"
@@ -86,20 +101,23 @@ echo "# $pub of 40 killed spawns had published their agent"
 is "a killed spawn runs its command iff it published the agent, which ends completed" "$odd" ""
 is "  and leaves no running agent behind" "$(grep -l running .project/agents/k*/status 2>/dev/null)" ""
 
-# The same at the two exact instants, with strace killing ag-spawn as it
-# enters the system call: the publishing rename, and the word to the
-# agent just after it.
+# The same at the exact instant, with strace killing ag-spawn as it
+# enters the publishing rename: in a project whose spare directories are
+# all there, the first renameat2 takes one and the second publishes.
+# (After publishing, the spawner's end, killed or not, is what lets the
+# agent run: every spawn above exercises that.)
 if command -v strace >/dev/null; then
-	strace -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL \
+	mkdir -p exact/.project && cd exact
+	for i in 0 1 2 3 4 5 6 7 8 9; do mkdir .project/.spare.$i; done
+	strace -o /dev/null -e trace=renameat2 \
+	    -e inject=renameat2:signal=KILL:when=2 \
 	    ag-spawn -n unborn -- touch "$T/ran.unborn" >/dev/null 2>&1
 	sleep 0.3
-	check "killed as it publishes: no agent" test ! -e .project/agents/unborn
-	check "  and the command never ran" test ! -e ran.unborn
-	strace -o /dev/null -e trace=sendto -e inject=sendto:signal=KILL \
-	    ag-spawn -n wordless -- touch "$T/ran.wordless" >/dev/null 2>&1
-	expect_exit 0 "killed after publishing, before the word: the agent runs anyway" \
-	    ag-wait -t 10 wordless
-	check "  its command ran" test -e ran.wordless
+	is "killed as it publishes: no agent" "$(ls .project/agents)" ""
+	check "  and the command never ran" test ! -e "$T/ran.unborn"
+	check "  though its agent had started and recorded its pid" \
+	    grep -Eq '^[0-9]+$' .project/agents/.tmp-*/pid
+	cd "$T"
 else
 	echo "# strace missing: the exact-instant kills are skipped"
 fi
