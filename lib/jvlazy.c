@@ -32,7 +32,7 @@ jv_lazy_load(void)
 	void *h = __atomic_load_n(&lib, __ATOMIC_ACQUIRE);
 
 	if (!h) {
-		if (!(h = dlopen(JQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		if (!(h = dlopen(JQ_SONAME, RTLD_LAZY | RTLD_LOCAL)))
 			return -1;
 		__atomic_store_n(&lib, h, __ATOMIC_RELEASE);
 	}
