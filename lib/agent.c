@@ -224,13 +224,21 @@ agent_spare_take(struct project *p, const char *tmp)
 	char slot[32];
 	int i;
 
+	int fd;
+
 	for (i = AG_SPARES - 1; i >= 0; i--) {
 		spare_slot(i, slot, sizeof slot);
-		if (renameat2(p->fd, slot, p->agents, tmp, RENAME_NOREPLACE) == 0)
-			return openat(p->agents, tmp, O_RDONLY | O_DIRECTORY |
-			    O_CLOEXEC);
-		if (errno != ENOENT)
-			return -1;
+		if (renameat2(p->fd, slot, p->agents, tmp, RENAME_NOREPLACE) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			continue;
+		}
+		/* Ours are directories; anything else put there goes. */
+		fd = openat(p->agents, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0 && unlinkat(p->agents, tmp, 0) < 0)
+			rm_rf_at(p->agents, tmp);
+		return fd;
 	}
 	return -1;
 }

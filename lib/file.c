@@ -118,8 +118,10 @@ create_file_at(int dirfd, const char *name, const void *buf, size_t len,
 {
 	int fd, e;
 
+	/* Filling: never through a symlink, never blocked by a FIFO put
+	 * where a file should be. */
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC |
-	    ((flags & AF_FILL) ? O_TRUNC : O_EXCL),
+	    ((flags & AF_FILL) ? O_TRUNC | O_NOFOLLOW | O_NONBLOCK : O_EXCL),
 	    (flags & AF_PRIVATE) ? 0600 : 0644);
 	if (fd < 0)
 		return -1;
@@ -354,7 +356,8 @@ lock_at(int dirfd, const char *name, int op)
 {
 	int fd, e;
 
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, op) < 0) {

@@ -137,7 +137,7 @@ static int
 open_log(int dirfd)
 {
 	return openat(dirfd, "output.log", O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0644);
+	    O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
 /* What M hands A across clone(CLONE_VM|CLONE_VFORK): A runs in M's

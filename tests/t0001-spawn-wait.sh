@@ -40,6 +40,33 @@ check "  pidstart is there too" test -s .project/agents/at-once/pidstart
 kill -TERM "-$p"
 ag-wait at-once >/dev/null
 
+# Spare directories: a monitor leaves one, a spawn takes it and fills its
+# files; one that is not ours is never written through.
+mkdir -p spare/.project && cd spare
+ag-spawn -n s0 -- true >/dev/null && ag-wait s0 >/dev/null && sleep 0.3
+check "a monitor leaves a spare directory" test -d .project/.spare.0
+is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
+is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
+ino=$(stat -c %i .project/.spare.0/cmd)
+ag-spawn -n s1 -- echo filled >/dev/null && ag-wait s1 >/dev/null
+is "a spawn takes it (the same inode)" "$(stat -c %i .project/agents/s1/cmd)" "$ino"
+is "  and fills it" "$(tr '\n' ' ' <.project/agents/s1/cmd)$(grep -c '^filled$' .project/agents/s1/output.log)" "echo filled 1"
+sleep 0.3
+rm -rf .project/.spare.*
+mkdir outside
+ln -s "$T/spare/outside" .project/.spare.3
+ag-spawn -n s2 -- true >/dev/null && ag-wait s2 >/dev/null
+is "a symlink in a spare slot: the spawn makes its own directory" "$(st s2) $(ls outside | wc -l | tr -d ' ')" "completed 0"
+sleep 0.3
+rm -rf .project/.spare.*
+mkdir .project/.spare.3
+echo keep >outside/victim
+ln -s "$T/spare/outside/victim" .project/.spare.3/status
+expect_exit 125 "a symlinked file in a spare: the spawn fails" ag-spawn -n s3 -- true
+is "  writing nothing through it" "$(cat outside/victim)" keep
+is "  and no agent" "$(ls .project/agents | grep -c s3)" 0
+cd "$T"
+
 # The hot commands load libjq only when they first touch JSON (jvlazy.c),
 # and JSON still works in them: result.json above came from the monitor.
 lazy=""
