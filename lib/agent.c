@@ -222,9 +222,7 @@ int
 agent_spare_take(struct project *p, const char *tmp)
 {
 	char slot[32];
-	int i;
-
-	int fd;
+	int i, fd;
 
 	for (i = AG_SPARES - 1; i >= 0; i--) {
 		spare_slot(i, slot, sizeof slot);
