@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -59,6 +60,32 @@ static struct member *members;
 static size_t nmembers, capmembers;
 static struct project proj;
 static int waiting;             /* subscribed: worth watching monitors */
+/* pidfds open, and how many may be: the rest of the fds stay free for
+ * reading the agents (a fleet bigger than the limit is still waited on,
+ * through its files). */
+static long nwatch, maxwatch;
+
+static int
+watch_open(pid_t pid)
+{
+	int fd;
+
+	if (nwatch >= maxwatch)
+		return -1;
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0)
+		nwatch++;
+	return fd;
+}
+
+static void
+watch_close(int *fd)
+{
+	if (*fd < 0)
+		return;
+	close(*fd);
+	*fd = -1;
+	nwatch--;
+}
 
 enum sel { SEL_IDS, SEL_ALL, SEL_CHILDREN, SEL_SESSION };
 static enum sel selector = SEL_IDS;
@@ -169,13 +196,12 @@ watch_monitor(struct member *m, int fd)
 
 	if (read_line_at(fd, "monitor", buf, sizeof buf) < 0 ||
 	    (pid = strtol(buf, NULL, 10)) <= 0 ||
-	    (m->mpidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0)) < 0)
+	    (m->mpidfd = watch_open((pid_t)pid)) < 0)
 		return;         /* then only the files tell */
 	if ((lk = lock_at(fd, "lock", LOCK_EX | LOCK_NB)) >= 0) {
 		/* Gone meanwhile: look again, now as a monitor-less agent. */
 		close(lk);
-		close(m->mpidfd);
-		m->mpidfd = -1;
+		watch_close(&m->mpidfd);
 		m->dirty = 1;
 	}
 }
@@ -200,11 +226,10 @@ refresh(struct member *m)
 			m->st = agent_status_at(fd);
 			break;
 		case 2:
-			m->pidfd = (int)syscall(SYS_pidfd_open, pid.pid, 0);
+			m->pidfd = watch_open(pid.pid);
 			/* proven after pinning: still the agent's process? */
 			if (m->pidfd >= 0 && proc_alive(&pid) != 1) {
-				close(m->pidfd);
-				m->pidfd = -1;
+				watch_close(&m->pidfd);
 				m->dirty = 1;
 			}
 			break;
@@ -358,6 +383,7 @@ static int
 subscribe(void)
 {
 	char path[PATH_MAX + 16];
+	struct rlimit rl;
 	int ifd;
 
 	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
@@ -369,6 +395,16 @@ subscribe(void)
 			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
 	}
 	hold_for_teardown(ifd);
+	/* A pidfd per agent: take the whole fd allowance, keep 64 free. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		maxwatch = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20 ?
+		    1 << 20 : (long)rl.rlim_cur - 64;
+	}
 	return ifd;
 }
 
@@ -530,13 +566,10 @@ main(int argc, char **argv)
 				continue;
 			/* The process of a monitor-less agent ended, or the
 			 * monitor of one. */
-			if (pf[k].fd == m->pidfd) {
-				close(m->pidfd);
-				m->pidfd = -1;
-			} else {
-				close(m->mpidfd);
-				m->mpidfd = -1;
-			}
+			if (pf[k].fd == m->pidfd)
+				watch_close(&m->pidfd);
+			else
+				watch_close(&m->mpidfd);
 			m->dirty = 1;
 		}
 		free(pf);
@@ -562,10 +595,8 @@ main(int argc, char **argv)
 	if (timed_out)
 		rc = AG_EXIT_TIMEOUT;
 	for (k = 0; k < nmembers; k++) {
-		if (members[k].pidfd >= 0)
-			close(members[k].pidfd);
-		if (members[k].mpidfd >= 0)
-			close(members[k].mpidfd);
+		watch_close(&members[k].pidfd);
+		watch_close(&members[k].mpidfd);
 		free(members[k].id);
 	}
 	free(members);

@@ -60,4 +60,9 @@ ag-spawn -n boss -- sh -c 'sleep 0.3; ag-spawn -n late -- sleep 0.6 >/dev/null' 
 ag-spawn -n early --parent boss -- sleep 0.6 >/dev/null
 ag-wait --children boss >"$T/kids"
 is "ag-wait --children waited for a child born meanwhile" "$(cut -d' ' -f1,2 "$T/kids" | tr '\n' ' ')" "boss.early completed boss.late completed "
+# More agents than ag-wait may open descriptors for: it watches what it
+# can and reads the rest, and never mistakes an agent for a removed one.
+for i in $(seq 50); do ag-spawn -n lots$i -- sleep 0.5 >/dev/null; done
+out=$(sh -c 'ulimit -n 40 && exec ag-wait "$@"' _ $(seq -f 'lots%g' 50))
+is "ag-wait on 50 agents under a limit of 40 descriptors" "$(printf '%s\n' "$out" | grep -c ' completed 0$')" 50
 done_testing
