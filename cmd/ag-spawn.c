@@ -145,12 +145,17 @@ make_temp_dir(struct project *p, char *name, size_t cap, int spare)
 	return fd;
 }
 
+/* The start under way, if any: stopped before its directory goes. */
+static struct launch *launching;
+
 /* Undo a half-made agent: nothing runs yet, so only its directory. */
 static _Noreturn void
 fail_temp(struct project *p, const char *tmp, const char *what)
 {
 	int e = errno;
 
+	if (launching)
+		agent_launch_abort(launching);
 	rm_rf_at(p->agents, tmp);
 	errno = e;
 	ag_die(AG_EXIT_FAIL, "%s", what);
@@ -462,6 +467,7 @@ again:
 		/* It starts now: M and A get going while we write the rest
 		 * (a failure from here on ends our process, and with it the
 		 * link: A, never published, does not run). */
+		launching = &launch;
 		if (agent_launch(&p, dirfd, lockfd, &s, &launch) < 0)
 			fail_temp(&p, tmp, "cannot start the agent");
 	}
@@ -504,6 +510,7 @@ again:
 		/* Published before anything runs: a duplicate starts nothing. */
 		if (publish(&p, tmp, s.id) < 0) {
 			agent_launch_abort(&launch);
+			launching = NULL;
 			close(lockfd);
 			publish_failed(&p, tmp, dirfd, s.id, generated);
 			goto again;

@@ -594,4 +594,8 @@ agent_launch_abort(struct launch *l)
 	}
 	close(l->link);
 	l->link = -1;
+	/* M and A may still be writing into the directory: once M is
+	 * gone, A is too (A ends before M can), and it may be removed. */
+	while (waitpid(l->m, NULL, 0) < 0 && errno == EINTR)
+		;
 }

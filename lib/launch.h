@@ -49,7 +49,8 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  *                       published, and execs the command
  *
  * or, when the directory cannot be published, agent_launch_abort: A
- * leaves without running anything.  A caller that exits (or is killed)
+ * leaves without running anything, and it returns once M has gone, so
+ * that nothing writes into the directory any more.  A caller that exits (or is killed)
  * without publishing runs nothing either.  Before publishing, a failure
  * records nothing: the caller reports it (agent_launch_ready returns -1)
  * and removes the directory.
