@@ -464,9 +464,9 @@ again:
 		fail_temp(&p, tmp, "cannot lock the agent");
 	s.started_ms = clock_wall_ms();
 	if (!queued && !exec_err) {
-		/* It starts now: M and A get going while we write the rest
-		 * (a failure from here on ends our process, and with it the
-		 * link: A, never published, does not run). */
+		/* It starts now: M and A get going while we write the rest.
+		 * A failure from here on stops them (fail_temp), and A,
+		 * never published, runs nothing. */
 		launching = &launch;
 		if (agent_launch(&p, dirfd, lockfd, &s, &launch) < 0)
 			fail_temp(&p, tmp, "cannot start the agent");
