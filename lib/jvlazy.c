@@ -52,7 +52,7 @@ lazy_sym(const char *name)
 }
 
 /*
- * One stub: resolve once (a race between threads stores the same
+ * One wrapper: resolve once (a race between threads stores the same
  * pointer twice), then call.  POSIX lets dlsym's object pointer hold a
  * function; the union says so without a cast C forbids.
  */
