@@ -4,7 +4,12 @@
  *   ag-wait [-t TIMEOUT] [--any] [--json] [--quiet]
  *           (ID... | -s SESSION | --children ID | --all)
  *
- * Listen, then look: before waiting, one inotify watch on .project/agents
+ * Named agents that run are waited on through their locks: a monitor
+ * holds its agent's lock from before the agent runs until the end is
+ * recorded (or it dies), so a shared flock(2) waits for exactly that.
+ *
+ * Everything else (--any, a selector, a queued agent, a monitor gone)
+ * listens, then looks: before waiting, one inotify watch on .project/agents
  * is set up and then every status is read again, and every status change
  * touches the agent's directory (lib/agent.c), so an end that happens
  * between a read and the wait still wakes us.  No polling.  When all is
@@ -17,12 +22,15 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -379,6 +387,81 @@ hold_for_teardown(int ifd)
 	/* pp[1] stays open, unused, until we exit. */
 }
 
+static volatile sig_atomic_t alarmed;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	alarmed = 1;
+}
+
+/*
+ * The lock path, for one named agent: 1 when its monitor let go of the
+ * lock (the end is recorded, or the monitor died: look again), 0 when the
+ * agent is not for this path, -1 when the deadline passed.  Only for a
+ * running agent: a queued one's lock is taken by the scheduler without
+ * waiting, and must be free then.  A timeout is a SIGALRM that breaks the
+ * flock; it repeats, in case the first came before the flock began.
+ */
+static int
+lock_wait(struct member *m, int64_t deadline)
+{
+	struct itimerval it;
+	struct sigaction sa;
+	int fd, lk, r;
+
+	if ((fd = agent_open(&proj, m->id)) < 0)
+		return 0;
+	if (agent_status_at(fd) != ST_RUNNING) {
+		close(fd);
+		return 0;
+	}
+	lk = openat(fd, "lock", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(fd);
+	if (lk < 0)
+		return 0;
+	if (flock(lk, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK) {
+		close(lk);      /* no monitor holds it: the files tell */
+		return 0;
+	}
+	memset(&it, 0, sizeof it);
+	if (deadline >= 0) {
+		int64_t left = deadline - clock_mono_ms();
+
+		if (left <= 0) {
+			close(lk);
+			return -1;
+		}
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_alarm;       /* no SA_RESTART */
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGALRM, &sa, NULL) < 0) {
+			close(lk);
+			return 0;
+		}
+		it.it_value.tv_sec = left / 1000;
+		it.it_value.tv_usec = (left % 1000) * 1000;
+		it.it_interval.tv_usec = 10000;
+		alarmed = 0;
+		if (setitimer(ITIMER_REAL, &it, NULL) < 0) {
+			close(lk);
+			return 0;
+		}
+	}
+	while ((r = flock(lk, LOCK_SH)) < 0 && errno == EINTR && !alarmed)
+		;
+	if (deadline >= 0) {
+		memset(&it, 0, sizeof it);
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	close(lk);
+	if (r < 0)
+		return alarmed ? -1 : 0;
+	m->dirty = 1;
+	return 1;
+}
+
 static int
 subscribe(void)
 {
@@ -506,6 +589,21 @@ main(int argc, char **argv)
 		scan_selected();
 	if (timeout >= 0)
 		deadline = clock_mono_ms() + timeout;
+
+	if (selector == SEL_IDS && !any && timeout != 0) {
+		/* One after another: all of them is the last of them. */
+		for (k = 0; k < nmembers; k++) {
+			struct member *m = &members[k];
+			int r = 1;
+
+			if (m->dirty)
+				refresh(m);
+			while (!is_done(m) && (r = lock_wait(m, deadline)) > 0)
+				refresh(m);
+			if (r < 0)
+				break;  /* timed out: the loop below says so */
+		}
+	}
 
 	while (!all_done(any)) {
 		struct pollfd *pf;

@@ -559,6 +559,11 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	}
 	if (agent_status_set(dirfd, e->status, 0) < 0)
 		goto fail;
+	if (e->unlock && *e->unlock >= 0) {
+		/* The record is whole: its waiters may go. */
+		close(*e->unlock);
+		*e->unlock = -1;
+	}
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
 	if (fsync_fd(dirfd) < 0 || (day[0] && billing_sync(p, day) < 0))

@@ -93,6 +93,8 @@ struct agent_end {
 	const char *reason;     /* NULL, or why it stopped/failed/was lost */
 	const struct agent_spec *spec;  /* what the caller knows, or NULL:
 					 * then it is read from the files */
+	int *unlock;            /* NULL, or the agent's lock, closed (and set
+				 * to -1) the moment the status is final */
 };
 
 /*
@@ -100,7 +102,8 @@ struct agent_end {
  * exit, ended, then status (which wakes waiters), then one fsync of the
  * directory so that the final record survives a power loss; then, with
  * p, the agent_end billing event (SPEC 6).  The caller holds the agent's
- * lock.
+ * lock; with e->unlock, it is let go as soon as the status is final, so
+ * that a waiter blocked on it (ag-wait) wakes before the fsync.
  */
 int agent_finish(struct project *p, int dirfd, const char *id,
     const struct agent_end *e);

@@ -499,12 +499,14 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		end.status = code == 0 ? ST_COMPLETED : ST_FAILED;
 	}
 	end.spec = s;
+	end.unlock = &lockfd;
 	if (agent_finish(p, dirfd, s->id, &end) < 0)
 		ag_warn("cannot record the end of agent %s", s->id);
+	/* Not recorded: the lock stays held until we exit, and the
+	 * watchdog finds the agent lost then. */
 	sched_after_end(p, s->id, s->queue);
-	if (settle_at >= 0) {
-		/* A short agent: the spare comes after its end, lock freed. */
-		close(lockfd);
+	if (settle_at >= 0 && lockfd < 0) {
+		/* A short agent: the spare comes after its end. */
 		agent_spare_make(p);
 	}
 	_exit(0);

@@ -13,9 +13,10 @@
  * M waits for A with SIGCHLD and sigtimedwait (no polling), enforces the
  * timeout (SIGTERM to the group, SIGKILL after the grace period), touches
  * heartbeat, records the end (agent_finish), and runs the queue scheduler
- * when the end can let queued agents start.  M holds the agent's lock for
- * its whole life, so a kill -9 of M leaves nothing stale: the lock is
- * simply free, which is how the watchdog knows M is gone.
+ * when the end can let queued agents start.  M holds the agent's lock
+ * until the end is recorded (then lets go at once: ag-wait blocks on it),
+ * so a kill -9 of M leaves nothing stale: the lock is simply free while
+ * the status says running, which is how the watchdog knows M is gone.
  */
 #ifndef AG_LAUNCH_H
 #define AG_LAUNCH_H

@@ -104,6 +104,39 @@ kill -TERM "-$(cat .project/agents/slow/pid)"
 expect_exit 1 "an agent killed by a signal fails" ag-wait slow
 is "and its exit is 128+N" "$(cat .project/agents/slow/exit)" 143
 
+# A named running agent is waited on through its lock, which its monitor
+# holds until the end is recorded: no inotify instance (a user has 128),
+# and a timeout still breaks the wait.
+if command -v strace >/dev/null; then
+	ag-spawn -n locked -- sleep 0.5 >/dev/null
+	strace -f -o "$T/w.trace" -e trace=inotify_init1,flock ag-wait locked >/dev/null
+	check "a waiter on a named agent blocks in a shared flock" \
+	    grep -q 'flock([0-9]*, LOCK_SH)' "$T/w.trace"
+	check "  and makes no inotify instance" sh -c "! grep -q inotify_init1 '$T/w.trace'"
+	is "  and sees the end recorded" "$(st locked)" completed
+
+	# The monitor lets go once the status is final, before it syncs the
+	# directory: a waiter is not held up by the disk (here an fsync
+	# delayed 2 s by strace).
+	strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=2000000 \
+	    ag-spawn -n synced -- sleep 0.2 >"$T/synced.id" 2>/dev/null &
+	sp=$!
+	until [ -s "$T/synced.id" ]; do sleep 0.05; done
+	m=$(cat .project/agents/synced/monitor)
+	is "the waiter is woken before the monitor's fsync" \
+	    "$(ag-wait synced; gone "$m" || echo "monitor still syncing")" \
+	    "synced completed 0
+monitor still syncing"
+	wait "$sp"
+else
+	echo "# strace missing: the lock path's syscalls are not checked"
+fi
+ag-spawn -n held -- sleep 30 >/dev/null
+expect_exit 124 "a timeout breaks a wait on the lock" ag-wait -t 300ms held
+expect_exit 124 "  and with several named agents" ag-wait -t 300ms hello held
+kill -TERM "-$(cat .project/agents/held/pid)"
+is "  and a later wait sees its end" "$(ag-wait held)" "held failed 143"
+
 # Environment and ids.
 ag-spawn -n env -r reviewer -e FOO=bar -e AG_X=1 -- sh -c 'env | grep -E "^(AG_|FOO)" | sort' >/dev/null
 ag-wait env >/dev/null

@@ -46,6 +46,14 @@ ag-spawn -n fan -- sleep 0.5 >/dev/null
 for i in $(seq 10); do ag-wait fan >"$T/fan.$i" & done
 wait
 is "10 waiters all see the end" "$(cat "$T"/fan.* | sort -u)" "fan completed 0"
+# More waiters than a user may have inotify instances (128 by default):
+# a waiter on a named agent blocks on its lock and needs none.
+ag-spawn -n crowd -- sh -c 'while [ ! -e gate2 ]; do sleep 0.05; done' >/dev/null
+for i in $(seq 150); do ag-wait crowd >"$T/crowd.$i" 2>&1 & done
+sleep 1
+touch gate2
+wait
+is "150 concurrent waiters all see the end" "$(cat "$T"/crowd.* | sort | uniq -c | sed 's/^ *//')" "150 crowd completed 0"
 for i in $(seq 10); do ag-spawn -n many$i -- sleep 0.$i >/dev/null; done
 check "one waiter, 10 agents ending at different times" ag-wait $(seq -f 'many%g' 10)
 
