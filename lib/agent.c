@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +449,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 {
 	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
 	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
+	char line[32], old[NAME_MAX + 1];
 	struct log_summary sum;
 	struct usage u;
 	int64_t start_ms = 0, tokens;
@@ -557,13 +559,20 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		}
 		usage = jv_null();
 	}
-	if (agent_status_set(dirfd, e->status, 0) < 0)
+	/* The final status: an exchange, not a rename over the old one,
+	 * which ext4 would make flush first (the old status goes after the
+	 * waiters are woken). */
+	snprintf(line, sizeof line, "%s\n", status_name(e->status));
+	if (atomic_swap_at(dirfd, "status", line, strlen(line), old,
+	    sizeof old) < 0 || futimens(dirfd, NULL) < 0)
 		goto fail;
 	if (e->unlock && *e->unlock >= 0) {
 		/* The record is whole: its waiters may go. */
 		close(*e->unlock);
 		*e->unlock = -1;
 	}
+	if (old[0])
+		unlinkat(dirfd, old, 0);
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
 	if (fsync_fd(dirfd) < 0 || (day[0] && billing_sync(p, day) < 0))

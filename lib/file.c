@@ -56,15 +56,15 @@ temp_name(char *buf, size_t cap, const char *name)
 	snprintf(buf, cap, ".%.200s.%s", name, suf);
 }
 
-int
-atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
-    int flags)
+/* Write buf into a new temp file beside name; its name goes to tmp. */
+static int
+write_temp(int dirfd, const char *name, const void *buf, size_t len,
+    int flags, char *tmp, size_t cap)
 {
-	char tmp[NAME_MAX + 1];
 	int fd, tries, e;
 
 	for (tries = 0;; tries++) {
-		temp_name(tmp, sizeof tmp, name);
+		temp_name(tmp, cap, name);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    (flags & AF_PRIVATE) ? 0600 : 0644);
 		if (fd >= 0)
@@ -82,15 +82,54 @@ atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
 		e = errno;
 		goto fail;
 	}
+	return 0;
+fail:
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+int
+atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
+    int flags)
+{
+	char tmp[NAME_MAX + 1];
+	int e;
+
+	if (write_temp(dirfd, name, buf, len, flags, tmp, sizeof tmp) < 0)
+		return -1;
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		e = errno;
-		goto fail;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
 	}
 	if ((flags & AF_FSYNC) && fsync_fd(dirfd) < 0)
 		return -1;
 	return 0;
-fail:
-	unlinkat(dirfd, tmp, 0);
+}
+
+int
+atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
+    char *old, size_t cap)
+{
+	int e;
+
+	if (write_temp(dirfd, name, buf, len, 0, old, cap) < 0) {
+		old[0] = '\0';
+		return -1;
+	}
+	if (renameat2(dirfd, old, dirfd, name, RENAME_EXCHANGE) == 0)
+		return 0;
+	/* Nothing to exchange with, or a filesystem that cannot. */
+	if ((errno == ENOENT || errno == EINVAL || errno == ENOSYS) &&
+	    renameat(dirfd, old, dirfd, name) == 0) {
+		old[0] = '\0';
+		return 0;
+	}
+	e = errno;
+	unlinkat(dirfd, old, 0);
+	old[0] = '\0';
 	errno = e;
 	return -1;
 }

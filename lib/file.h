@@ -24,6 +24,16 @@ int atomic_write_at(int dirfd, const char *name, const void *buf, size_t len,
     int flags);
 /* Convenience for text: writes s followed by a newline. */
 int atomic_puts_at(int dirfd, const char *name, const char *s, int flags);
+/*
+ * Replace dirfd/name as atomic_write_at does, but by exchanging the new
+ * file with the old (renameat2 RENAME_EXCHANGE): ext4 makes a rename over
+ * an existing file flush the new one's data first (auto_da_alloc), which
+ * an exchange does not.  old (cap >= NAME_MAX + 1) gets the temp name that
+ * now holds the previous content, for the caller to unlink when it likes
+ * ("" when there was nothing to exchange with).
+ */
+int atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
+    char *old, size_t cap);
 
 /*
  * Create a new file (O_EXCL) and write buf.  Only for directories that

@@ -104,12 +104,19 @@ kill -TERM "-$(cat .project/agents/slow/pid)"
 expect_exit 1 "an agent killed by a signal fails" ag-wait slow
 is "and its exit is 128+N" "$(cat .project/agents/slow/exit)" 143
 
+# The end leaves no temporary file behind (the final status is swapped
+# in, and the old one dropped once the waiters are woken).
+is "an ended agent's directory holds no hidden file" "$(find .project/agents/hello .project/agents/bad -mindepth 1 -name '.*')" ""
+
 # A named running agent is waited on through its lock, which its monitor
 # holds until the end is recorded: no inotify instance (a user has 128),
 # and a timeout still breaks the wait.
 if command -v strace >/dev/null; then
+	# LeakSanitizer cannot run under ptrace (SAN=1 builds).
+	nolsan="ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
 	ag-spawn -n locked -- sleep 0.5 >/dev/null
-	strace -f -o "$T/w.trace" -e trace=inotify_init1,flock ag-wait locked >/dev/null
+	env "$nolsan" strace -f -o "$T/w.trace" -e trace=inotify_init1,flock \
+	    ag-wait locked >/dev/null
 	check "a waiter on a named agent blocks in a shared flock" \
 	    grep -q 'flock([0-9]*, LOCK_SH)' "$T/w.trace"
 	check "  and makes no inotify instance" sh -c "! grep -q inotify_init1 '$T/w.trace'"
@@ -118,7 +125,8 @@ if command -v strace >/dev/null; then
 	# The monitor lets go once the status is final, before it syncs the
 	# directory: a waiter is not held up by the disk (here an fsync
 	# delayed 2 s by strace).
-	strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=2000000 \
+	env "$nolsan" strace -f -o /dev/null -e trace=fsync \
+	    -e inject=fsync:delay_enter=2000000 \
 	    ag-spawn -n synced -- sleep 0.2 >"$T/synced.id" 2>/dev/null &
 	sp=$!
 	until [ -s "$T/synced.id" ]; do sleep 0.05; done

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -59,6 +60,26 @@ main(void)
 	OK(atomic_write_at(-1, "x", "a", 1, 0) < 0, "a bad dirfd fails cleanly");
 	OK(read_line_at(d, "missing", buf, sizeof buf) < 0 && errno == ENOENT,
 	    "missing file is ENOENT");
+
+	/* A swap: the new content in place, the old beside it until dropped. */
+	{
+		char old[NAME_MAX + 1], was[32];
+
+		OK(atomic_swap_at(d, "status", "stopped\n", 8, old, sizeof old) == 0 &&
+		    read_line_at(d, "status", buf, sizeof buf) == 0 &&
+		    !strcmp(buf, "stopped"), "atomic swap replaces");
+		OK(old[0] == '.' && read_line_at(d, old, was, sizeof was) == 0 &&
+		    !strcmp(was, "completed"), "  and names the old content's file");
+		OK(unlinkat(d, old, 0) == 0 && count_dot_files(d) == 0,
+		    "  which is the only file it leaves");
+		OK(atomic_swap_at(d, "fresh", "new\n", 4, old, sizeof old) == 0 &&
+		    old[0] == '\0' && read_line_at(d, "fresh", buf, sizeof buf) == 0 &&
+		    !strcmp(buf, "new") && count_dot_files(d) == 0,
+		    "a swap with nothing there creates it, leaving nothing");
+		OK(atomic_swap_at(-1, "x", "a", 1, old, sizeof old) < 0 &&
+		    old[0] == '\0', "a bad dirfd fails cleanly");
+		unlinkat(d, "fresh", 0);
+	}
 
 	/* A reader racing a writer sees old or new, never a mix. */
 	memset(big, 'a', sizeof big);
