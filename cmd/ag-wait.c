@@ -62,6 +62,7 @@ struct member {
 	char exit[16];          /* its exit file once final, else "-" */
 	int pidfd;              /* its process, when its monitor is gone */
 	int mpidfd;             /* its monitor, while it holds the lock */
+	int marked;             /* waited written */
 };
 
 static struct member *members;
@@ -131,6 +132,7 @@ add_member(const char *id)
 	members[nmembers].dirty = 1;
 	members[nmembers].pidfd = -1;
 	members[nmembers].mpidfd = -1;
+	members[nmembers].marked = 0;
 	snprintf(members[nmembers].exit, sizeof members[nmembers].exit, "-");
 	nmembers++;
 }
@@ -259,15 +261,19 @@ is_done(const struct member *m)
 	return m->st == ST_UNKNOWN || status_is_final(m->st);
 }
 
-/* Someone learnt how it ended: the watchdog's "fire-and-forget" finding
- * counts the agents without this mark. */
+/* Someone waited for it (blocked on its lock) or learnt how it ended: the
+ * watchdog's "fire-and-forget" finding counts the agents without this
+ * mark. */
 static void
-mark_waited(const char *id)
+mark_waited(struct member *m)
 {
 	char path[AG_ID_MAX + 16];
 	int fd;
 
-	snprintf(path, sizeof path, "%s/waited", id);
+	if (m->marked)
+		return;
+	m->marked = 1;
+	snprintf(path, sizeof path, "%s/waited", m->id);
 	fd = openat(proj.agents, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		close(fd);
@@ -425,6 +431,8 @@ lock_wait(struct member *m, int64_t deadline)
 		close(lk);      /* no monitor holds it: the files tell */
 		return 0;
 	}
+	/* Marked now, while it runs, rather than on the way out. */
+	mark_waited(m);
 	memset(&it, 0, sizeof it);
 	if (deadline >= 0) {
 		int64_t left = deadline - clock_mono_ms();
@@ -679,7 +687,7 @@ main(int argc, char **argv)
 	if (selector != SEL_IDS)
 		qsort(members, nmembers, sizeof *members, cmp_member);
 	for (k = 0; k < nmembers; k++) {
-		const struct member *m = &members[k];
+		struct member *m = &members[k];
 
 		if (any && !is_done(m))
 			continue;
@@ -688,7 +696,7 @@ main(int argc, char **argv)
 		if (is_done(m) && !ok_member(m))
 			rc = AG_EXIT_NO;
 		if (is_done(m))
-			mark_waited(m->id);
+			mark_waited(m);
 	}
 	if (timed_out)
 		rc = AG_EXIT_TIMEOUT;

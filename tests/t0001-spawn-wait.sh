@@ -6,6 +6,7 @@ is "ag-spawn prints the id" "$id" hello
 out=$(ag-wait hello)
 is "ag-wait prints ID STATUS EXIT" "$out" "hello completed 0"
 a=.project/agents/hello
+check "and marks it waited" test -e $a/waited
 is "status file is one word" "$(cat $a/status)" completed
 is "exit file" "$(cat $a/exit)" 0
 is "role defaults to workagent" "$(cat $a/role)" workagent
@@ -140,6 +141,13 @@ else
 	echo "# strace missing: the lock path's syscalls are not checked"
 fi
 ag-spawn -n held -- sleep 30 >/dev/null
+check "an agent nobody waited for has no waited mark" test ! -e .project/agents/held/waited
+ag-wait held >/dev/null &
+w=$!
+i=0; while [ ! -e .project/agents/held/waited ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "a waiter marks it waited while it still runs" \
+    sh -c 'test -e .project/agents/held/waited && test "$(cat .project/agents/held/status)" = running'
+kill $w
 expect_exit 124 "a timeout breaks a wait on the lock" ag-wait -t 300ms held
 expect_exit 124 "  and with several named agents" ag-wait -t 300ms hello held
 kill -TERM "-$(cat .project/agents/held/pid)"
