@@ -165,7 +165,11 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 
 static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
     "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
-    "pidstart" };
+    "pidstart", ".end-result.json", ".end-exit", ".end-ended",
+    ".end-status" };
+/* What the end writes through (AF_PREPARED), and drops once it is done. */
+static const char *const end_files[] = { ".end-result.json", ".end-exit",
+    ".end-ended", ".end-status" };
 
 static void
 spare_slot(int i, char *buf, size_t cap)
@@ -451,6 +455,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
 	char line[32], old[NAME_MAX + 1];
 	struct log_summary sum;
+	size_t k;
 	struct usage u;
 	int64_t start_ms = 0, tokens;
 	double cost;
@@ -528,16 +533,17 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	r = jv_object_set(r, jv_string("output"), out);
 	r = jv_object_set(r, jv_string("billing"), bill);
 
-	if (json_write_at(dirfd, "result.json", r, 0) < 0)
+	/* Through the files a spare directory made ahead, when it did. */
+	if (json_write_at(dirfd, "result.json", r, AF_PREPARED) < 0)
 		goto fail;
 	if (e->exit_code >= 0) {
 		char buf[16];
 
 		snprintf(buf, sizeof buf, "%d", e->exit_code);
-		if (atomic_puts_at(dirfd, "exit", buf, 0) < 0)
+		if (atomic_puts_at(dirfd, "exit", buf, AF_PREPARED) < 0)
 			goto fail;
 	}
-	if (atomic_puts_at(dirfd, "ended", ts, 0) < 0)
+	if (atomic_puts_at(dirfd, "ended", ts, AF_PREPARED) < 0)
 		goto fail;
 	if (jv_get_kind(claude_sid) == JV_KIND_STRING &&
 	    atomic_puts_at(dirfd, "claude_session", jv_string_value(claude_sid),
@@ -564,7 +570,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	 * waiters are woken). */
 	snprintf(line, sizeof line, "%s\n", status_name(e->status));
 	if (atomic_swap_at(dirfd, "status", line, strlen(line), old,
-	    sizeof old) < 0 || futimens(dirfd, NULL) < 0)
+	    sizeof old, AF_PREPARED) < 0 || futimens(dirfd, NULL) < 0)
 		goto fail;
 	if (e->unlock && *e->unlock >= 0) {
 		/* The record is whole: its waiters may go. */
@@ -573,6 +579,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	}
 	if (old[0])
 		unlinkat(dirfd, old, 0);
+	for (k = 0; k < sizeof end_files / sizeof end_files[0]; k++)
+		unlinkat(dirfd, end_files[k], 0);       /* those not used */
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */
 	if (fsync_fd(dirfd) < 0 || (day[0] && billing_sync(p, day) < 0))

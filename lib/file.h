@@ -13,6 +13,9 @@
 #define AF_FSYNC 1              /* fsync the file (and the directory) */
 #define AF_PRIVATE 2            /* mode 0600 instead of 0644 */
 #define AF_FILL 4               /* create_file_at: it may exist, empty */
+#define AF_PREPARED 8           /* atomic_write_at, atomic_swap_at: write
+				 * through ".end-NAME" when it is there (made
+				 * ahead, empty), not a new temp file */
 
 /*
  * Replace dirfd/name atomically: write a temp file ".name.XXXXXX" in the
@@ -33,7 +36,7 @@ int atomic_puts_at(int dirfd, const char *name, const char *s, int flags);
  * ("" when there was nothing to exchange with).
  */
 int atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
-    char *old, size_t cap);
+    char *old, size_t cap, int flags);
 
 /*
  * Create a new file (O_EXCL) and write buf.  Only for directories that

@@ -48,10 +48,16 @@ ag-spawn -n s0 -- true >/dev/null && ag-wait s0 >/dev/null && sleep 0.3
 check "a monitor leaves a spare directory" test -d .project/.spare.0
 is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
+is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status "
 ino=$(stat -c %i .project/.spare.0/cmd)
+eino=$(stat -c %i .project/.spare.0/.end-exit .project/.spare.0/.end-result.json | tr '\n' ' ')
 ag-spawn -n s1 -- echo filled >/dev/null && ag-wait s1 >/dev/null
 is "a spawn takes it (the same inode)" "$(stat -c %i .project/agents/s1/cmd)" "$ino"
 is "  and fills it" "$(tr '\n' ' ' <.project/agents/s1/cmd)$(grep -c '^filled$' .project/agents/s1/output.log)" "echo filled 1"
+is "  its end writes exit and result.json through them" "$(stat -c %i .project/agents/s1/exit .project/agents/s1/result.json | tr '\n' ' ')" "$eino"
+m=$(cat .project/agents/s1/monitor); i=0
+until gone "$m" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+is "  and leaves none behind" "$(cd .project/agents/s1 && ls -d .end-* 2>/dev/null)" ""
 sleep 0.3
 rm -rf .project/.spare.*
 mkdir outside

@@ -35,7 +35,7 @@ mon=$(cat .project/agents/victim/monitor)
 kill -KILL "$mon"
 sleep 0.1
 is "status still reads running" "$(st victim)" running
-check "every file is still whole (no temp files)" test -z "$(ls -A .project/agents/victim | grep '^\.')"
+check "every file is still whole (no temp files)" test -z "$(ls -A .project/agents/victim | grep '^\.' | grep -v '^\.end-')"
 check "pid names the live agent" kill -0 "$(cat .project/agents/victim/pid)"
 check "the lock is free: nothing stale to clean" flock -n .project/agents/victim/lock true
 check "ag-ps still reads it" sh -c 'ag-ps --all | grep -q "victim.*running"'
@@ -44,6 +44,7 @@ is "  status lost" "$(st victim)" lost
 like "  with a [LOST] line" "$(tail -n 1 .project/agents/victim/output.log)" '^\[LOST\] '
 is "  the agent itself did finish" "$(grep -c '^done$' .project/agents/victim/output.log)" 1
 is "  result.json says lost, exit unknown" "$(jq -r '.status + " " + (.exit_code|tostring)' .project/agents/victim/result.json)" "lost null"
+is "  and its directory holds no hidden file" "$(ls -A .project/agents/victim | grep '^\.')" ""
 
 # kill -9 of the monitor while ag-wait already waits: no file changes,
 # yet ag-wait learns it (a pidfd on the monitor) and reports the loss

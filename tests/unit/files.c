@@ -65,20 +65,48 @@ main(void)
 	{
 		char old[NAME_MAX + 1], was[32];
 
-		OK(atomic_swap_at(d, "status", "stopped\n", 8, old, sizeof old) == 0 &&
+		OK(atomic_swap_at(d, "status", "stopped\n", 8, old, sizeof old, 0) == 0 &&
 		    read_line_at(d, "status", buf, sizeof buf) == 0 &&
 		    !strcmp(buf, "stopped"), "atomic swap replaces");
 		OK(old[0] == '.' && read_line_at(d, old, was, sizeof was) == 0 &&
 		    !strcmp(was, "completed"), "  and names the old content's file");
 		OK(unlinkat(d, old, 0) == 0 && count_dot_files(d) == 0,
 		    "  which is the only file it leaves");
-		OK(atomic_swap_at(d, "fresh", "new\n", 4, old, sizeof old) == 0 &&
+		OK(atomic_swap_at(d, "fresh", "new\n", 4, old, sizeof old, 0) == 0 &&
 		    old[0] == '\0' && read_line_at(d, "fresh", buf, sizeof buf) == 0 &&
 		    !strcmp(buf, "new") && count_dot_files(d) == 0,
 		    "a swap with nothing there creates it, leaving nothing");
-		OK(atomic_swap_at(-1, "x", "a", 1, old, sizeof old) < 0 &&
+		OK(atomic_swap_at(-1, "x", "a", 1, old, sizeof old, 0) < 0 &&
 		    old[0] == '\0', "a bad dirfd fails cleanly");
 		unlinkat(d, "fresh", 0);
+	}
+
+	/* Through a file made ahead: its inode becomes the file. */
+	{
+		struct stat pre, got;
+		char target[64];
+
+		fd = openat(d, ".end-ready", O_WRONLY | O_CREAT, 0644);
+		close(fd);
+		fstatat(d, ".end-ready", &pre, 0);
+		OK(atomic_puts_at(d, "ready", "done", AF_PREPARED) == 0 &&
+		    fstatat(d, "ready", &got, 0) == 0 && got.st_ino == pre.st_ino &&
+		    read_line_at(d, "ready", buf, sizeof buf) == 0 &&
+		    !strcmp(buf, "done") && count_dot_files(d) == 0,
+		    "AF_PREPARED writes through the file made ahead");
+		/* A link planted there is never written through. */
+		OK(atomic_puts_at(d, "target", "untouched", 0) == 0 &&
+		    symlinkat("target", d, ".end-linked") == 0, "plant a link");
+		OK(atomic_puts_at(d, "linked", "mine", AF_PREPARED) == 0 &&
+		    read_line_at(d, "linked", buf, sizeof buf) == 0 &&
+		    !strcmp(buf, "mine") &&
+		    read_line_at(d, "target", target, sizeof target) == 0 &&
+		    !strcmp(target, "untouched"),
+		    "  a link in its place is not followed");
+		unlinkat(d, ".end-linked", 0);
+		unlinkat(d, "linked", 0);
+		unlinkat(d, "target", 0);
+		unlinkat(d, "ready", 0);
 	}
 
 	/* A reader racing a writer sees old or new, never a mix. */
