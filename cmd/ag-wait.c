@@ -69,6 +69,8 @@ static struct member *members;
 static size_t nmembers, capmembers;
 static struct project proj;
 static int waiting;             /* subscribed: worth watching monitors */
+static int polling;             /* subscribed, but with no inotify to be had */
+#define POLL_MS 100
 /* pidfds open, and how many may be: the rest of the fds stay free for
  * reading the agents (a fleet bigger than the limit is still waited on,
  * through its files). */
@@ -470,6 +472,20 @@ lock_wait(struct member *m, int64_t deadline)
 	return 1;
 }
 
+/*
+ * The user's inotify instances or watches are all taken
+ * (fs.inotify.max_user_instances, max_user_watches): rather than fail a
+ * fleet's waiters, look again every POLL_MS.
+ */
+static int
+poll_instead(void)
+{
+	ag_warn("cannot watch %s/agents; looking every %d ms instead",
+	    proj.path, POLL_MS);
+	polling = 1;
+	return -1;
+}
+
 static int
 subscribe(void)
 {
@@ -477,15 +493,6 @@ subscribe(void)
 	struct rlimit rl;
 	int ifd;
 
-	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
-		ag_die(AG_EXIT_FAIL, "inotify_init1");
-	if (proj.agents >= 0) {
-		snprintf(path, sizeof path, "%s/agents", proj.path);
-		if (inotify_add_watch(ifd, path, IN_ATTRIB | IN_MOVED_TO |
-		    IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0)
-			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
-	}
-	hold_for_teardown(ifd);
 	/* A pidfd per agent: take the whole fd allowance, keep 64 free. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		if (rl.rlim_cur < rl.rlim_max) {
@@ -496,6 +503,23 @@ subscribe(void)
 		maxwatch = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20 ?
 		    1 << 20 : (long)rl.rlim_cur - 64;
 	}
+	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			return poll_instead();
+		ag_die(AG_EXIT_FAIL, "inotify_init1");
+	}
+	if (proj.agents >= 0) {
+		snprintf(path, sizeof path, "%s/agents", proj.path);
+		if (inotify_add_watch(ifd, path, IN_ATTRIB | IN_MOVED_TO |
+		    IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0) {
+			if (errno == ENOSPC || errno == ENOMEM) {
+				close(ifd);
+				return poll_instead();
+			}
+			ag_die(AG_EXIT_FAIL, "cannot watch %s", path);
+		}
+	}
+	hold_for_teardown(ifd);
 	return ifd;
 }
 
@@ -625,7 +649,10 @@ main(int argc, char **argv)
 				break;
 			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
 		}
-		if (ifd < 0) {
+		if (polling) {
+			if (wait_ms < 0 || wait_ms > POLL_MS)
+				wait_ms = POLL_MS;
+		} else if (ifd < 0) {
 			/* Only now is there something to wait for (never for
 			 * -t 0, whose inotify teardown would cost ms).  Listen
 			 * first, then look again: an end between the first
@@ -665,6 +692,12 @@ main(int argc, char **argv)
 			ag_die(AG_EXIT_FAIL, "poll");
 		if (n > 0 && pf[0].revents)
 			drain_events(ifd);
+		if (polling) {
+			for (k = 0; k < nmembers; k++)
+				members[k].dirty = 1;
+			if (selector != SEL_IDS)
+				scan_selected();
+		}
 		for (k = 1; n > 0 && k < np; k++) {
 			struct member *m = &members[who[k]];
 

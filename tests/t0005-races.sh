@@ -54,6 +54,18 @@ sleep 1
 touch gate2
 wait
 is "150 concurrent waiters all see the end" "$(cat "$T"/crowd.* | sort | uniq -c | sed 's/^ *//')" "150 crowd completed 0"
+# Those that do need a watch (--any, a selector) look every 100 ms when
+# the instances run out, rather than fail.
+ag-spawn -n crowd2 -- sh -c 'while [ ! -e gate3 ]; do sleep 0.05; done' >/dev/null
+for i in $(seq 150); do ag-wait --any crowd2 >"$T/crowd2.$i" 2>"$T/crowd2.err.$i" & done
+sleep 1
+touch gate3
+wait
+is "150 concurrent --any waiters all see the end" "$(cat "$T"/crowd2.[0-9]* | sort | uniq -c | sed 's/^ *//')" "150 crowd2 completed 0"
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)" -lt 150 ]; then
+	like "  those left without an inotify instance said they poll" \
+	    "$(cat "$T"/crowd2.err.* | sort -u)" "looking every 100 ms instead"
+fi
 for i in $(seq 10); do ag-spawn -n many$i -- sleep 0.$i >/dev/null; done
 check "one waiter, 10 agents ending at different times" ag-wait $(seq -f 'many%g' 10)
 
