@@ -12,7 +12,8 @@
  * listens, then looks: before waiting, one inotify watch on .project/agents
  * is set up and then every status is read again, and every status change
  * touches the agent's directory (lib/agent.c), so an end that happens
- * between a read and the wait still wakes us.  No polling.  When all is
+ * between a read and the wait still wakes us.  No polling (unless the
+ * user's inotify instances are all taken: then every 100 ms).  When all is
  * final at the first look, no watch is made at all.  A running agent whose monitor
  * has died is recorded lost once its process is gone; while the process
  * lives, a pidfd on it is part of the wait.
