@@ -5,8 +5,9 @@
  * grace queue after environ started ended exit pid pidstart monitor lock
  * heartbeat output.log result.json stop cost claude_session billed.
  * Whoever changes an agent's status holds its "lock": the monitor for the
- * agent's whole life (so a free lock on a running agent means its monitor
- * is gone), anyone else briefly with LOCK_NB.
+ * agent's whole life, until the final status is written (so a free lock on
+ * a running agent means its monitor is gone), anyone else briefly with
+ * LOCK_NB.  ag-wait blocks on it with LOCK_SH, running agents only.
  */
 #ifndef AG_AGENT_H
 #define AG_AGENT_H
