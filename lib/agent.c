@@ -70,14 +70,25 @@ agent_status_at(int dirfd)
 }
 
 int
-agent_status_set(int dirfd, enum agent_status st, int flags)
+agent_status_set(int dirfd, enum agent_status st, int flags, char *old,
+    size_t cap)
 {
-	if (atomic_puts_at(dirfd, "status", status_name(st), flags) < 0)
+	char line[32], mine[NAME_MAX + 1];
+	int r;
+
+	if (!old) {
+		old = mine;
+		cap = sizeof mine;
+	}
+	snprintf(line, sizeof line, "%s\n", status_name(st));
+	if (atomic_swap_at(dirfd, "status", line, strlen(line), old, cap,
+	    flags) < 0)
 		return -1;
 	/* An explicit time change is what reaches a watch on the parent. */
-	if (futimens(dirfd, NULL) < 0)
-		return -1;
-	return 0;
+	r = futimens(dirfd, NULL);
+	if (old == mine && old[0])
+		unlinkat(dirfd, old, 0);
+	return r;
 }
 
 /* Join strings, each followed by sep; with nl_escape, a newline inside a
@@ -163,13 +174,15 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 	return 0;
 }
 
+/* A spare holds the files of a started agent, and those its end writes
+ * through (AF_PREPARED), which the end drops once it is done. */
 static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
     "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
-    "pidstart", ".end-result.json", ".end-exit", ".end-ended",
-    ".end-status" };
-/* What the end writes through (AF_PREPARED), and drops once it is done. */
+    "pidstart" };
 static const char *const end_files[] = { ".end-result.json", ".end-exit",
     ".end-ended", ".end-status" };
+#define NSPARE (sizeof spare_files / sizeof spare_files[0])
+#define NEND (sizeof end_files / sizeof end_files[0])
 
 static void
 spare_slot(int i, char *buf, size_t cap)
@@ -197,8 +210,9 @@ agent_spare_make(struct project *p)
 		return -1;
 	if ((dfd = openat(p->fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto fail;
-	for (k = 0; k < sizeof spare_files / sizeof spare_files[0]; k++) {
-		fd = openat(dfd, spare_files[k], O_WRONLY | O_CREAT | O_EXCL |
+	for (k = 0; k < NSPARE + NEND; k++) {
+		fd = openat(dfd, k < NSPARE ? spare_files[k] :
+		    end_files[k - NSPARE], O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC, 0644);
 		if (fd < 0 || close(fd) < 0)
 			goto fail;
@@ -453,7 +467,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 {
 	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
 	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
-	char line[32], old[NAME_MAX + 1];
+	char old[NAME_MAX + 1];
 	struct log_summary sum;
 	size_t k;
 	struct usage u;
@@ -565,12 +579,9 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		}
 		usage = jv_null();
 	}
-	/* The final status: an exchange, not a rename over the old one,
-	 * which ext4 would make flush first (the old status goes after the
-	 * waiters are woken). */
-	snprintf(line, sizeof line, "%s\n", status_name(e->status));
-	if (atomic_swap_at(dirfd, "status", line, strlen(line), old,
-	    sizeof old, AF_PREPARED) < 0 || futimens(dirfd, NULL) < 0)
+	/* The old status goes after the waiters are woken. */
+	if (agent_status_set(dirfd, e->status, AF_PREPARED, old,
+	    sizeof old) < 0)
 		goto fail;
 	if (e->unlock && *e->unlock >= 0) {
 		/* The record is whole: its waiters may go. */
@@ -579,7 +590,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	}
 	if (old[0])
 		unlinkat(dirfd, old, 0);
-	for (k = 0; k < sizeof end_files / sizeof end_files[0]; k++)
+	for (k = 0; k < NEND; k++)
 		unlinkat(dirfd, end_files[k], 0);       /* those not used */
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait. */

@@ -52,9 +52,13 @@ int agent_open(struct project *p, const char *id);
 enum agent_status agent_status_at(int dirfd);
 /*
  * Replace the status file and touch the agent directory, so that one
- * inotify watch on agents/ (IN_ATTRIB) sees every status change.
+ * inotify watch on agents/ (IN_ATTRIB) sees every status change.  The new
+ * file is swapped in (atomic_swap_at: no flush first on ext4); with old,
+ * the file now holding the previous status is left for the caller to
+ * unlink when it likes (old[0] == '\0': none), else it is unlinked here.
  */
-int agent_status_set(int dirfd, enum agent_status st, int flags);
+int agent_status_set(int dirfd, enum agent_status st, int flags, char *old,
+    size_t cap);
 
 /*
  * Write the spec into a directory nobody sees yet (an agent's temporary

@@ -233,7 +233,7 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 	ts_format(s.started_ms, ts);
 	if (agent_write_header(afd, &s) < 0 ||
 	    atomic_puts_at(afd, "started", ts, 0) < 0 ||
-	    agent_status_set(afd, ST_RUNNING, 0) < 0 ||
+	    agent_status_set(afd, ST_RUNNING, 0, NULL, 0) < 0 ||
 	    agent_start(p, afd, lockfd, &s) < 0) {
 		struct agent_end e = { .status = ST_FAILED,
 		    .exit_code = -1, .ended_ms = clock_wall_ms(),
