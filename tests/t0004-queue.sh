@@ -56,4 +56,7 @@ check "  then runs" test "$(st both)" = completed
 expect_exit 127 "a queued command that cannot run, started at once, is still 127" ag-spawn -n qnf -q free -- /no/such
 is "  recorded failed" "$(st qnf)" failed
 check "no queued entries are left behind" test -z "$(ls .project/queued)"
+# Started by the scheduler, its status swapped queued -> running -> final:
+# the old status files went each time.
+is "queued agents that ran leave no hidden file" "$(find .project/agents/one1 .project/agents/one2 .project/agents/two1 -mindepth 1 -name '.*')" ""
 done_testing
