@@ -149,6 +149,27 @@ make_temp_dir(struct project *p, char *name, size_t cap, int spare)
 static struct launch *launching;
 
 /* Undo a half-made agent: nothing runs yet, so only its directory. */
+/*
+ * The agent is published: print its id and leave.  M shares our memory
+ * (agent_launch), so from here no stdio and no malloc, only a write and
+ * the exit, which is the agent's go.  close(1) reports what fclose would.
+ */
+static _Noreturn void
+say_id_and_leave(const char *id)
+{
+	char line[AG_ID_MAX + 2];
+	size_t n = strlen(id);
+	int code = 0;
+
+	memcpy(line, id, n);
+	line[n++] = '\n';
+	if (write_all(1, line, n) < 0 || close(1) < 0) {
+		ag_warn("cannot write standard output");
+		code = AG_EXIT_FAIL;
+	}
+	agent_launch_exit(code);
+}
+
 static _Noreturn void
 fail_temp(struct project *p, const char *tmp, const char *what)
 {
@@ -248,7 +269,7 @@ main(int argc, char **argv)
 	const char *name = NULL, *parent = NULL, *r, *slots_arg = NULL;
 	int c, no_parent = 0, generated = 0, nafter = 0, queued, dirfd, lockfd;
 	int isolate = 0, k, exec_err;
-	struct launch launch = { -1, -1 };
+	struct launch launch = { -1, -1, NULL };
 	long slots = 0;
 	char **ep, *cwd;
 
@@ -519,8 +540,7 @@ again:
 		 * published, runs: sooner for the shell than a word that
 		 * would wake A while we still have to exit. */
 		close(lockfd);
-		printf("%s\n", s.id);
-		ag_exit(0);
+		say_id_and_leave(s.id);
 	}
 	if (create_puts_at(dirfd, "status", "queued") < 0)
 		fail_temp(&p, tmp, "cannot write the agent's files");

@@ -56,21 +56,39 @@ temp_name(char *buf, size_t cap, const char *name)
 	snprintf(buf, cap, ".%.200s.%s", name, suf);
 }
 
+/*
+ * Not O_TRUNC: on ext4 a truncation to zero makes the close start the
+ * file's writeback (auto_da_alloc), 30-40 us a file here; the file we
+ * fill is new or an empty one made ahead, and only another is cut.
+ */
+static int
+empty_regular(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return st.st_size == 0 ? 0 : ftruncate(fd, 0);
+}
+
 /* Write buf into a new temp file beside name; its name goes to tmp. */
 static int
 write_temp(int dirfd, const char *name, const void *buf, size_t len,
     int flags, char *tmp, size_t cap)
 {
-	struct stat st;
 	int fd, tries, e;
 
 	if (flags & AF_PREPARED) {
 		/* Made ahead (a spare directory's): no inode to allocate.
 		 * Never through a link, never blocking on a FIFO. */
 		snprintf(tmp, cap, ".end-%.200s", name);
-		fd = openat(dirfd, tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW |
-		    O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		fd = openat(dirfd, tmp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd >= 0 && empty_regular(fd) == 0)
 			goto opened;
 		if (fd >= 0)
 			close(fd);
@@ -173,10 +191,16 @@ create_file_at(int dirfd, const char *name, const void *buf, size_t len,
 	/* Filling: never through a symlink, never blocked by a FIFO put
 	 * where a file should be. */
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC |
-	    ((flags & AF_FILL) ? O_TRUNC | O_NOFOLLOW | O_NONBLOCK : O_EXCL),
+	    ((flags & AF_FILL) ? O_NOFOLLOW | O_NONBLOCK : O_EXCL),
 	    (flags & AF_PRIVATE) ? 0600 : 0644);
 	if (fd < 0)
 		return -1;
+	if ((flags & AF_FILL) && empty_regular(fd) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	if (write_all(fd, buf, len) < 0) {
 		e = errno;
 		close(fd);

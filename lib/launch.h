@@ -42,7 +42,8 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  * start overlaps the writing of its files and a script may read pid the
  * moment the id is printed:
  *
- *   agent_launch        fork M at once; write monitor and heartbeat
+ *   agent_launch        start M at once, in our memory (clone(CLONE_VM):
+ *                       no page tables to copy); write monitor, heartbeat
  *   ...                 the caller writes the agent's other files
  *   agent_launch_ready  wait until A has recorded pid and pidstart
  *   publish             rename the directory to its id
@@ -54,16 +55,24 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  * that nothing writes into the directory any more.  A caller that exits (or is killed)
  * without publishing runs nothing either.  Before publishing, a failure
  * records nothing: the caller reports it (agent_launch_ready returns -1)
- * and removes the directory.
+ * and removes the directory.  M reads the project and the spec where the
+ * caller keeps them: it must not free or change them, and once it has
+ * published it leaves by agent_launch_exit.
  */
 struct launch {
 	pid_t m;                /* the monitor */
 	int link;               /* our end of the socket A answers on */
+	void *map;              /* M's stack, when not carved out of ours */
 };
 int agent_launch(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, struct launch *l);
 int agent_launch_ready(struct launch *l);
 void agent_launch_abort(struct launch *l);
+/*
+ * Leave once published, with no malloc and no stdio on the way out: M
+ * shares our memory.  (_exit, or exit under ASan, for the leak check.)
+ */
+_Noreturn void agent_launch_exit(int code);
 /* Append the [START] and Task: lines to output.log. */
 int agent_write_header(int dirfd, const struct agent_spec *s);
 /*
