@@ -107,6 +107,43 @@ main(void)
 		unlinkat(d, "linked", 0);
 		unlinkat(d, "target", 0);
 		unlinkat(d, "ready", 0);
+		/* Made ahead but not empty (opened without O_TRUNC): cut. */
+		OK(create_puts_at(d, ".end-stale", "a much longer old text") == 0 &&
+		    atomic_puts_at(d, "stale", "new", AF_PREPARED) == 0 &&
+		    read_small_at(d, "stale", buf, sizeof buf) == 4 &&
+		    !memcmp(buf, "new\n", 4) && count_dot_files(d) == 0,
+		    "AF_PREPARED cuts a file made ahead that is not empty");
+		unlinkat(d, "stale", 0);
+	}
+
+	/* Filling (AF_FILL): a new file, an empty one made ahead, or a
+	 * longer one, which is cut; never through a link. */
+	{
+		struct stat pre, got;
+
+		OK(fill_puts_at(d, "fnew", "one") == 0 &&
+		    read_small_at(d, "fnew", buf, sizeof buf) == 4 &&
+		    !memcmp(buf, "one\n", 4), "AF_FILL creates a file");
+		fd = openat(d, "fmade", O_WRONLY | O_CREAT, 0644);
+		close(fd);
+		fstatat(d, "fmade", &pre, 0);
+		OK(fill_puts_at(d, "fmade", "two") == 0 &&
+		    fstatat(d, "fmade", &got, 0) == 0 &&
+		    got.st_ino == pre.st_ino &&
+		    read_small_at(d, "fmade", buf, sizeof buf) == 4 &&
+		    !memcmp(buf, "two\n", 4), "  fills an empty one made ahead");
+		OK(fill_puts_at(d, "fnew", "3") == 0 &&
+		    read_small_at(d, "fnew", buf, sizeof buf) == 2 &&
+		    !memcmp(buf, "3\n", 2), "  and cuts a longer one");
+		OK(atomic_puts_at(d, "ftarget", "untouched", 0) == 0 &&
+		    symlinkat("ftarget", d, "flink") == 0 &&
+		    fill_puts_at(d, "flink", "x") < 0 &&
+		    read_line_at(d, "ftarget", buf, sizeof buf) == 0 &&
+		    !strcmp(buf, "untouched"), "  never through a link");
+		unlinkat(d, "fnew", 0);
+		unlinkat(d, "fmade", 0);
+		unlinkat(d, "flink", 0);
+		unlinkat(d, "ftarget", 0);
 	}
 
 	/* A reader racing a writer sees old or new, never a mix. */
