@@ -18,6 +18,19 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A directory itself (2), through a link (1), or not one (0). */
+static int
+dir_kind(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return 2;
+	return S_ISLNK(st.st_mode) && is_dir(path);
+}
+
 static int
 exists(const char *path)
 {
@@ -26,22 +39,32 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/*
+ * canonical: path is a directory found under getcwd's name, which has no
+ * link and no dot in it: it needs neither a mkdir nor a realpath (five
+ * system calls a spawn can do without).
+ */
 static int
-open_at(struct project *p, const char *path, int flags)
+open_at(struct project *p, const char *path, int flags, int canonical)
 {
 	char *real;
 
-	if ((flags & PROJ_CREATE) && mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -1;
-	if (!(real = realpath(path, NULL)))
-		return -1;
-	if (strlen(real) >= sizeof p->path) {
+	if (canonical && strlen(path) < sizeof p->path) {
+		memcpy(p->path, path, strlen(path) + 1);
+	} else {
+		if ((flags & PROJ_CREATE) && mkdir(path, 0755) < 0 &&
+		    errno != EEXIST)
+			return -1;
+		if (!(real = realpath(path, NULL)))
+			return -1;
+		if (strlen(real) >= sizeof p->path) {
+			free(real);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(p->path, real, strlen(real) + 1);
 		free(real);
-		errno = ENAMETOOLONG;
-		return -1;
 	}
-	memcpy(p->path, real, strlen(real) + 1);
-	free(real);
 	p->fd = open(p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->fd < 0)
 		return -1;
@@ -63,6 +86,7 @@ project_open(struct project *p, int flags)
 	char dir[PATH_MAX], cand[PATH_MAX + 16], git_top[PATH_MAX];
 	const char *env = getenv("AG_PROJECT");
 	char *slash;
+	int kind;
 
 	p->fd = p->agents = -1;
 	p->path[0] = '\0';
@@ -71,7 +95,7 @@ project_open(struct project *p, int flags)
 			errno = ENOENT;
 			return -1;
 		}
-		return open_at(p, env, flags);
+		return open_at(p, env, flags, 0);
 	}
 	if (!getcwd(dir, sizeof dir))
 		return -1;
@@ -79,8 +103,8 @@ project_open(struct project *p, int flags)
 	for (;;) {
 		snprintf(cand, sizeof cand, "%s/.project",
 		    strcmp(dir, "/") ? dir : "");
-		if (is_dir(cand))
-			return open_at(p, cand, flags);
+		if ((kind = dir_kind(cand)))
+			return open_at(p, cand, flags, kind == 2);
 		if (!git_top[0]) {
 			snprintf(cand, sizeof cand, "%s/.git",
 			    strcmp(dir, "/") ? dir : "");
@@ -103,7 +127,7 @@ project_open(struct project *p, int flags)
 		return -1;
 	snprintf(cand, sizeof cand, "%s/.project",
 	    strcmp(git_top, "/") ? git_top : "");
-	return open_at(p, cand, flags);
+	return open_at(p, cand, flags, 0);
 }
 
 void

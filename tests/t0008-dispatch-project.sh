@@ -43,6 +43,23 @@ is "from a subdirectory, the parent's .project" "$(cd sub/deeper && ag-spawn -n 
 check "  is where it went" test -d .project/agents/fromsub
 check "  and no new .project was made" test ! -e sub/deeper/.project
 
+# The agent's AG_PROJECT is the absolute path of .project with no link
+# in it, however the directory was reached.
+P=$(cd "$T" && pwd -P)
+(cd sub/deeper && ag-spawn -n envsub -- sh -c 'echo "$AG_PROJECT" >"$0"' "$T/env.sub" >/dev/null)
+ag-wait envsub >/dev/null
+is "AG_PROJECT, found from a subdirectory, is absolute" "$(cat "$T/env.sub")" "$P/.project"
+ln -s sub/deeper viadeep
+(cd viadeep && ag-spawn -n envlink -- sh -c 'echo "$AG_PROJECT" >"$0"' "$T/env.link" >/dev/null)
+ag-wait envlink >/dev/null
+is "  and holds no link when the directory was reached through one" "$(cat "$T/env.link")" "$P/.project"
+mkdir -p real/.project linked
+ln -s ../real/.project linked/.project
+(cd linked && ag-spawn -n envproj -- sh -c 'echo "$AG_PROJECT" >"$0"' "$T/env.proj" >/dev/null)
+(cd linked && ag-wait envproj >/dev/null)
+is "  nor when .project itself is a link" "$(cat "$T/env.proj")" "$P/real/.project"
+check "  which the agent went into" test -d real/.project/agents/envproj
+
 # AG_PROJECT names the directory itself.
 mkdir -p elsewhere
 AG_PROJECT="$T/elsewhere/.project" ag-spawn -n there -- true >/dev/null
