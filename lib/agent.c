@@ -593,8 +593,11 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	for (k = 0; k < NEND; k++)
 		unlinkat(dirfd, end_files[k], 0);       /* those not used */
 	/* After waiters are woken: one journal commit makes all of it durable
-	 * without putting an fsync on the path to ag-wait. */
-	if (fsync_fd(dirfd) < 0 || (day[0] && billing_sync(p, day) < 0))
+	 * without putting an fsync on the path to ag-wait.  The billing
+	 * file's first: its commit takes the directory's changes along, and
+	 * the directory's fsync then finds nothing left to commit (two
+	 * commits the other way round). */
+	if ((day[0] && billing_sync(p, day) < 0) || fsync_fd(dirfd) < 0)
 		goto fail;
 	jv_free(usage);
 	jv_free(claude_sid);
