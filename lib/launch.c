@@ -563,6 +563,7 @@ agent_start(struct project *p, int dirfd, int lockfd,
 #define MON_GAP (256 * 1024)
 #define MON_MIN (2 * 1024 * 1024)
 #define MON_MAP (1024 * 1024)
+#define MON_GUARD 4096
 
 struct mon_args {
 	struct project *p;
@@ -577,6 +578,14 @@ monitor_entry(void *arg)
 	struct mon_args *a = arg;
 
 	monitor_main(a->p, a->dirfd, a->lockfd, a->s, a->link);
+}
+
+static void
+launch_unmap(struct launch *l)
+{
+	if (l->map)
+		munmap(l->map, MON_MAP);
+	l->map = NULL;
 }
 
 static char *
@@ -597,16 +606,14 @@ monitor_stack(struct launch *l)
 		l->map = NULL;
 		return NULL;
 	}
-	STACK_FRESH(l->map, MON_MAP);
+	/* A page below it that faults: an overflow is a crash, not a
+	 * write into whatever lies there. */
+	if (mprotect(l->map, MON_GUARD, PROT_NONE) < 0) {
+		launch_unmap(l);
+		return NULL;
+	}
+	STACK_FRESH((char *)l->map + MON_GUARD, MON_MAP - MON_GUARD);
 	return (char *)l->map + MON_MAP;
-}
-
-static void
-launch_unmap(struct launch *l)
-{
-	if (l->map)
-		munmap(l->map, MON_MAP);
-	l->map = NULL;
 }
 
 int

@@ -196,4 +196,13 @@ is "cmd shows the newline as \\n" "$(sed -n 3p .project/agents/multi/cmd)" 'line
 # The command line, not the description, when there is none.
 is "Task: the command line" "$(sed -n 2p .project/agents/hello/output.log)" "Task: say hello"
 is "Task: without -d" "$(sed -n 2p .project/agents/env/output.log | cut -c1-13)" "Task: sh -c e"
+
+# The monitor's stack is carved out of the spawner's, or mapped when the
+# stack limit is too small for both: either way the end is recorded.
+for lim in 1024 unlimited; do
+	(ulimit -s "$lim" && ag-spawn -n stack$lim -- sh -c 'echo "[RESULT] {\"d\":[[[[1]]]]}"' >/dev/null)
+	ag-wait stack$lim >/dev/null
+	is "under ulimit -s $lim the agent ends and its result is recorded" \
+	    "$(jq -c '[.status, .output.metrics.d]' .project/agents/stack$lim/result.json)" '["completed",[[[[1]]]]]'
+done
 done_testing
