@@ -269,7 +269,7 @@ main(int argc, char **argv)
 	const char *name = NULL, *parent = NULL, *r, *slots_arg = NULL;
 	int c, no_parent = 0, generated = 0, nafter = 0, queued, dirfd, lockfd;
 	int isolate = 0, k, exec_err;
-	struct launch launch = { -1, -1, NULL };
+	struct launch launch = { -1, -1, -1, NULL };
 	long slots = 0;
 	char **ep, *cwd;
 

@@ -179,8 +179,9 @@ child_exit(int code)
 }
 
 /*
- * agent_launch: A tells the starter its pid is recorded, then waits for
- * the starter to go.  A word ('x': the directory could not be published)
+ * agent_launch: A tells the starter its pid ("r<pid>\n": the starter
+ * records it, and its start time, while A waits), then waits for the
+ * starter to go.  A word ('x': the directory could not be published)
  * means do not run.  The starter's exit, with no word, leaves the
  * question to the tree: A runs only if its directory is published under
  * the agent's id, which holds whether the starter exited normally or was
@@ -190,10 +191,12 @@ static int
 await_go(struct child_args *c)
 {
 	struct stat mine, named;
-	char w;
+	char w, msg[32];
 	ssize_t n;
+	int len;
 
-	if (send(c->link, "r", 1, MSG_NOSIGNAL) != 1)
+	len = snprintf(msg, sizeof msg, "r%d\n", (int)getpid());
+	if (send(c->link, msg, (size_t)len, MSG_NOSIGNAL) != len)
 		return 0;               /* the starter is gone before publishing */
 	do
 		n = read(c->link, &w, 1);
@@ -226,24 +229,23 @@ agent_child(void *arg)
 		goto fail;
 	/* Everything but 0, 1 and 2 closes at exec (the fd table is our own). */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (proc_identify(getpid(), &id) < 0)
-		goto fail;
-	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	proc_id_format(&id, start, sizeof start);
 	if (c->link >= 0) {
-		/* Not published yet: nobody reads the directory, and a
-		 * plain create is whole by the time anybody can. */
-		if (fill_puts_at(c->dirfd, "pid", pid) < 0 ||
-		    fill_puts_at(c->dirfd, "pidstart", start) < 0)
-			goto fail;
+		/* The starter records pid and pidstart: off our way to the
+		 * exec, onto its, which has time to spare. */
 		if (!await_go(c)) {
 			c->err = ECANCELED;
 			child_exit(AG_EXIT_FAIL);
 			return 0;
 		}
-	} else if (atomic_puts_at(c->dirfd, "pid", pid, 0) < 0 ||
-	    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0) {
-		goto fail;
+	} else {
+		/* A queued agent, published: we record our own. */
+		if (proc_identify(getpid(), &id) < 0)
+			goto fail;
+		snprintf(pid, sizeof pid, "%d", (int)getpid());
+		proc_id_format(&id, start, sizeof start);
+		if (atomic_puts_at(c->dirfd, "pid", pid, 0) < 0 ||
+		    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0)
+			goto fail;
 	}
 	reset_signals();
 	if (s->cwd && chdir(s->cwd) < 0) {
@@ -651,6 +653,7 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	/* Our end, and theirs: M closes ours in its own table. */
 	close(sv[1]);
 	l->link = sv[0];
+	l->dirfd = dirfd;
 	/* Our exit must not write into M's memory: the kernel would clear
 	 * the thread id glibc keeps there (it is M's too, now). */
 	syscall(SYS_set_tid_address, NULL);
@@ -665,18 +668,42 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 int
 agent_launch_ready(struct launch *l)
 {
+	char msg[32], *end, start[96];
+	struct proc_id id;
+	size_t got = 0;
 	ssize_t n;
-	char c;
+	long pid;
 
-	do
-		n = read(l->link, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n == 1 && c == 'r')
-		return 0;
-	/* M or A gave up before the agent's record was whole. */
-	if (n >= 0)
-		errno = ECHILD;
-	return -1;
+	/* "r<pid>\n", in one piece or several. */
+	while (got < sizeof msg - 1 && (!got || msg[got - 1] != '\n')) {
+		n = read(l->link, msg + got, sizeof msg - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* M or A gave up before the agent could run. */
+			if (n == 0)
+				errno = ECHILD;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	msg[got] = '\0';
+	errno = 0;
+	pid = msg[0] == 'r' ? strtol(msg + 1, &end, 10) : 0;
+	if (pid <= 0 || errno || *end != '\n') {
+		errno = EPROTO;
+		return -1;
+	}
+	/* A waits, alive: its start time is its own.  Not published yet:
+	 * plain creates, whole by the time anybody can read them. */
+	if (proc_identify((pid_t)pid, &id) < 0)
+		return -1;
+	proc_id_format(&id, start, sizeof start);
+	snprintf(msg, sizeof msg, "%ld", pid);
+	if (fill_puts_at(l->dirfd, "pid", msg) < 0 ||
+	    fill_puts_at(l->dirfd, "pidstart", start) < 0)
+		return -1;
+	return 0;
 }
 
 void

@@ -45,7 +45,7 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
  *   agent_launch        start M at once, in our memory (clone(CLONE_VM):
  *                       no page tables to copy); write monitor, heartbeat
  *   ...                 the caller writes the agent's other files
- *   agent_launch_ready  wait until A has recorded pid and pidstart
+ *   agent_launch_ready  wait for A's pid, and record pid and pidstart
  *   publish             rename the directory to its id
  *   exit                A sees the link close, finds its directory
  *                       published, and execs the command
@@ -62,6 +62,7 @@ pid_t agent_start(struct project *p, int dirfd, int lockfd,
 struct launch {
 	pid_t m;                /* the monitor */
 	int link;               /* our end of the socket A answers on */
+	int dirfd;              /* the agent's directory */
 	void *map;              /* M's stack, when not carved out of ours */
 };
 int agent_launch(struct project *p, int dirfd, int lockfd,
