@@ -560,10 +560,11 @@ agent_start(struct project *p, int dirfd, int lockfd,
  * M's stack is carved out of ours, MON_GAP below where we are: the stack
  * the sanitizers know for this thread, so they see nothing strange in M;
  * and the kernel reserves at least 128 MB below a stack for its growth.
- * Under a stack limit too small for both, M gets a mapping instead.
+ * Under a stack limit too small for both (below MON_MIN), M gets a
+ * mapping instead (where ASan warns at M's first noreturn call).
  */
 #define MON_GAP (256 * 1024)
-#define MON_MIN (2 * 1024 * 1024)
+#define MON_MIN (512 * 1024)
 #define MON_MAP (1024 * 1024)
 #define MON_GUARD 4096
 
@@ -599,7 +600,11 @@ monitor_stack(struct launch *l)
 	l->map = NULL;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur >= MON_MIN)) {
-		top = (uintptr_t)__builtin_frame_address(0) - MON_GAP;
+		/* An eighth of a small limit: what we use after this is a
+		 * few kilobytes (a few tens under ASan). */
+		top = (uintptr_t)__builtin_frame_address(0) -
+		    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 8 * MON_GAP ?
+		    MON_GAP : rl.rlim_cur / 8);
 		return (char *)(top & ~(uintptr_t)63);
 	}
 	l->map = mmap(NULL, MON_MAP, PROT_READ | PROT_WRITE,

@@ -199,7 +199,11 @@ is "Task: without -d" "$(sed -n 2p .project/agents/env/output.log | cut -c1-13)"
 
 # The monitor's stack is carved out of the spawner's, or mapped when the
 # stack limit is too small for both: either way the end is recorded.
-for lim in 1024 unlimited; do
+# (Not the mapped one under ASan, which warns when M's stack is not the
+# one it knows.)
+lims="1024 unlimited"
+[ "${AG_SAN:-}" = 1 ] || lims="$lims 256"
+for lim in $lims; do
 	(ulimit -s "$lim" && ag-spawn -n stack$lim -- sh -c 'echo "[RESULT] {\"d\":[[[[1]]]]}"' >/dev/null)
 	ag-wait stack$lim >/dev/null
 	is "under ulimit -s $lim the agent ends and its result is recorded" \
