@@ -1,14 +1,16 @@
 /*
  * launch.h - starting an agent under its monitor.
  *
- * agent_start forks the monitor M.  M makes its own session, drops every
- * descriptor it inherited, and starts the agent A with
+ * agent_start forks the monitor M (agent_launch, for ag-spawn, clones it
+ * into the spawner's memory instead).  M makes its own session, drops
+ * every descriptor it inherited, and starts the agent A with
  * clone(CLONE_VM|CLONE_VFORK), as posix_spawn does: no copy-on-write
  * faults, which cost dearly in a VM.  A makes its own session and process
  * group, inherits stdin (/dev/null), stdout and stderr (output.log) from
- * M, records its own pid and start time, and only then execs: the command
- * never runs untracked.  A status of running without a pid file means
- * "starting".  A failed exec is recorded by M as failed with 126/127.
+ * M, has its pid and start time recorded (by itself, or by the spawner
+ * it tells its pid), and only then execs: the command never runs
+ * untracked.  A status of running without a pid file means "starting".
+ * A failed exec is recorded by M as failed with 126/127.
  *
  * M waits for A with SIGCHLD and sigtimedwait (no polling), enforces the
  * timeout (SIGTERM to the group, SIGKILL after the grace period), touches
