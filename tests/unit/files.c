@@ -210,6 +210,40 @@ main(void)
 	    lines, bad);
 	OK(append_locked_at(d, "log.jsonl", "no newline", 10, 0) < 0 && errno == EINVAL,
 	    "a line without newline is refused");
+	/* Half a line left by a writer killed mid-write is cut first, however
+	 * far back its line began; a whole last line is kept. */
+	{
+		static char longer[6000];
+		char *got;
+		size_t glen;
+
+		memset(longer, 'x', sizeof longer);
+		memcpy(longer, "a\n", 2);
+		atomic_write_at(d, "torn", "a\nhalf", 6, 0);
+		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
+		    read_all_at(d, "torn", &glen) : NULL;
+		OK(got && glen == 4 && !memcmp(got, "a\nb\n", 4),
+		    "an append cuts a torn last line");
+		free(got);
+		atomic_write_at(d, "torn", "only half", 9, 0);
+		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
+		    read_all_at(d, "torn", &glen) : NULL;
+		OK(got && glen == 2 && !memcmp(got, "b\n", 2),
+		    "  a file of one torn line too");
+		free(got);
+		atomic_write_at(d, "torn", longer, sizeof longer, 0);
+		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
+		    read_all_at(d, "torn", &glen) : NULL;
+		OK(got && glen == 4 && !memcmp(got, "a\nb\n", 4),
+		    "  and one begun 6000 bytes back");
+		free(got);
+		got = append_locked_at(d, "torn", "c\n", 2, 0) == 0 ?
+		    read_all_at(d, "torn", &glen) : NULL;
+		OK(got && glen == 6 && !memcmp(got, "a\nb\nc\n", 6),
+		    "  and keeps whole lines");
+		free(got);
+		unlinkat(d, "torn", 0);
+	}
 
 	/* Locks. */
 	fd = lock_at(d, "lock", LOCK_EX);
