@@ -33,6 +33,25 @@ count_dot_files(int dirfd)
 	return n;
 }
 
+/* "torn" holds seed (unless NULL), then line is appended: is it want? */
+static int
+appended_is(int d, const char *seed, size_t n, const char *line,
+    const char *want)
+{
+	size_t len;
+	char *got;
+	int ok;
+
+	if (seed && atomic_write_at(d, "torn", seed, n, 0) < 0)
+		return 0;
+	if (append_locked_at(d, "torn", line, strlen(line), 0) < 0 ||
+	    !(got = read_all_at(d, "torn", &len)))
+		return 0;
+	ok = len == strlen(want) && !memcmp(got, want, len);
+	free(got);
+	return ok;
+}
+
 int
 main(void)
 {
@@ -214,34 +233,17 @@ main(void)
 	 * far back its line began; a whole last line is kept. */
 	{
 		static char longer[6000];
-		char *got;
-		size_t glen;
 
 		memset(longer, 'x', sizeof longer);
 		memcpy(longer, "a\n", 2);
-		atomic_write_at(d, "torn", "a\nhalf", 6, 0);
-		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
-		    read_all_at(d, "torn", &glen) : NULL;
-		OK(got && glen == 4 && !memcmp(got, "a\nb\n", 4),
+		OK(appended_is(d, "a\nhalf", 6, "b\n", "a\nb\n"),
 		    "an append cuts a torn last line");
-		free(got);
-		atomic_write_at(d, "torn", "only half", 9, 0);
-		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
-		    read_all_at(d, "torn", &glen) : NULL;
-		OK(got && glen == 2 && !memcmp(got, "b\n", 2),
+		OK(appended_is(d, "only half", 9, "b\n", "b\n"),
 		    "  a file of one torn line too");
-		free(got);
-		atomic_write_at(d, "torn", longer, sizeof longer, 0);
-		got = append_locked_at(d, "torn", "b\n", 2, 0) == 0 ?
-		    read_all_at(d, "torn", &glen) : NULL;
-		OK(got && glen == 4 && !memcmp(got, "a\nb\n", 4),
+		OK(appended_is(d, longer, sizeof longer, "b\n", "a\nb\n"),
 		    "  and one begun 6000 bytes back");
-		free(got);
-		got = append_locked_at(d, "torn", "c\n", 2, 0) == 0 ?
-		    read_all_at(d, "torn", &glen) : NULL;
-		OK(got && glen == 6 && !memcmp(got, "a\nb\nc\n", 6),
+		OK(appended_is(d, NULL, 0, "c\n", "a\nb\nc\n"),
 		    "  and keeps whole lines");
-		free(got);
 		unlinkat(d, "torn", 0);
 	}
 
