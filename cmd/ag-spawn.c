@@ -148,11 +148,11 @@ make_temp_dir(struct project *p, char *name, size_t cap, int spare)
 /* The start under way, if any: stopped before its directory goes. */
 static struct launch *launching;
 
-/* Undo a half-made agent: nothing runs yet, so only its directory. */
 /*
  * The agent is published: print its id and leave.  M shares our memory
- * (agent_launch), so from here no stdio and no malloc, only a write and
- * the exit, which is the agent's go.  close(1) reports what fclose would.
+ * (agent_launch), so from here no malloc and no buffered stdio, only a
+ * write and the exit, which is the agent's go (stderr, unbuffered, only
+ * to say that the write failed).  close(1) reports what fclose would.
  */
 static _Noreturn void
 say_id_and_leave(const char *id)
@@ -170,6 +170,7 @@ say_id_and_leave(const char *id)
 	agent_launch_exit(code);
 }
 
+/* Undo a half-made agent: nothing runs yet, so only its directory. */
 static _Noreturn void
 fail_temp(struct project *p, const char *tmp, const char *what)
 {
