@@ -143,6 +143,16 @@ if command -v strace >/dev/null; then
 	    "synced completed 0
 monitor still syncing"
 	wait "$sp"
+
+	# What the end records survives a power loss: the monitor syncs the
+	# billing file, then the agent's directory (whose changes that
+	# commit already carried: the second sync finds nothing to do).
+	# strace -f returns once the monitor, traced too, has exited.
+	env "$nolsan" strace -f -o "$T/sync.trace" -e trace=fsync,fdatasync \
+	    ag-spawn -n durable -- true >/dev/null 2>&1
+	is "the end syncs the billing file, then the agent's directory" \
+	    "$(grep -oE '^[0-9]+ +(fsync|fdatasync)' "$T/sync.trace" | awk '{print $2}' | tr '\n' ' ')" \
+	    "fdatasync fsync "
 else
 	echo "# strace missing: the lock path's syscalls are not checked"
 fi
