@@ -238,10 +238,7 @@ check_unmonitored(struct project *p, struct row *r, int64_t now)
 		return;
 	}
 	have = agent_proc_id(afd, &proc) == 0;
-	if (read_small_at(-1, "/proc/sys/kernel/random/boot_id", boot,
-	    sizeof boot) > 0)
-		boot[strcspn(boot, "\n")] = '\0';
-	if (have && strcmp(proc.boot, boot)) {
+	if (have && strcmp(proc.boot, proc_boot_id())) {
 		/* Recorded on another boot or host: the pid says nothing
 		 * here, the heartbeat does. */
 		alive = fstatat(afd, "heartbeat", &hb, 0) == 0 &&

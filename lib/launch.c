@@ -662,6 +662,10 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	/* Our exit must not write into M's memory: the kernel would clear
 	 * the thread id glibc keeps there (it is M's too, now). */
 	syscall(SYS_set_tid_address, NULL);
+	/* The boot id now, while M starts the agent: identifying A once it
+	 * answers is on the agent's way to its exec.  (M and A never read
+	 * it while we run.) */
+	proc_boot_id();
 	/* Unpublished: plain creates, written while M starts the agent. */
 	snprintf(buf, sizeof buf, "%d", (int)l->m);
 	if (fill_puts_at(dirfd, "monitor", buf) < 0 ||

@@ -12,8 +12,8 @@
 
 static char boot_cache[40];
 
-static const char *
-boot_id(void)
+const char *
+proc_boot_id(void)
 {
 	char buf[64];
 
@@ -68,7 +68,7 @@ proc_identify(pid_t pid, struct proc_id *id)
 	id->pid = pid;
 	if (stat_start(pid, &id->start, NULL) < 0)
 		return -1;
-	snprintf(id->boot, sizeof id->boot, "%s", boot_id());
+	snprintf(id->boot, sizeof id->boot, "%s", proc_boot_id());
 	return 0;
 }
 
@@ -110,7 +110,7 @@ matches(const struct proc_id *id, int *zombie)
 
 	if (id->pid <= 0)
 		return 0;
-	if (strcmp(id->boot, boot_id()) != 0)
+	if (strcmp(id->boot, proc_boot_id()) != 0)
 		return 0;               /* recorded before a reboot */
 	if (stat_start(id->pid, &start, zombie) < 0)
 		return errno == ESRCH ? 0 : -1;

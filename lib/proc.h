@@ -18,6 +18,8 @@ struct proc_id {
 
 /* Fill id for a live pid.  Returns 0, or -1 (ESRCH when it is gone). */
 int proc_identify(pid_t pid, struct proc_id *id);
+/* This boot's id (read once, then kept), or "unknown". */
+const char *proc_boot_id(void);
 /* "START BOOTID PID" text, as stored in an agent's pidstart file; parsing
  * it for another pid fails with ESRCH. */
 void proc_id_format(const struct proc_id *id, char *buf, size_t cap);
