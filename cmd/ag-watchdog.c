@@ -223,7 +223,7 @@ check_unmonitored(struct project *p, struct row *r, int64_t now)
 {
 	struct proc_id proc;
 	struct agent_end e;
-	char buf[32], boot[64] = "";
+	char buf[32];
 	int afd = agent_open(p, r->id), lfd, alive, have;
 	int64_t started, timeout = 0, grace = AG_GRACE_DEFAULT_MS;
 	struct stat hb;
@@ -272,7 +272,7 @@ check_unmonitored(struct project *p, struct row *r, int64_t now)
 			sched_after_end(p, r->id, queue);
 		}
 	} else if (timeout > 0 && started >= 0 && now > started + timeout &&
-	    have && !strcmp(proc.boot, boot)) {
+	    have && !strcmp(proc.boot, proc_boot_id())) {
 		char d[32];
 
 		duration_format(timeout, d, sizeof d);
