@@ -561,7 +561,8 @@ agent_start(struct project *p, int dirfd, int lockfd,
  * the sanitizers know for this thread, so they see nothing strange in M;
  * and the kernel reserves at least 128 MB below a stack for its growth.
  * Under a stack limit too small for both (below MON_MIN), M gets a
- * mapping instead (where ASan warns at M's first noreturn call).
+ * mapping instead (where ASan warns at M's first noreturn call).  Where
+ * the clone itself is refused (valgrind, some sandboxes), M is forked.
  */
 #define MON_GAP (256 * 1024)
 #define MON_MIN (512 * 1024)
@@ -646,8 +647,16 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	mon_args.lockfd = lockfd;
 	mon_args.s = s;
 	mon_args.link = sv[1];
-	if ((l->m = clone(monitor_entry, stack, CLONE_VM | SIGCHLD,
-	    &mon_args)) < 0) {
+	l->m = clone(monitor_entry, stack, CLONE_VM | SIGCHLD, &mon_args);
+	if (l->m < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM)) {
+		/* Refused (valgrind, some sandboxes): a plain fork, whose
+		 * child goes on on its copy of our stack. */
+		launch_unmap(l);
+		fflush(NULL);
+		if ((l->m = fork()) == 0)
+			monitor_entry(&mon_args);
+	}
+	if (l->m < 0) {
 		e = errno;
 		close(sv[0]);
 		close(sv[1]);

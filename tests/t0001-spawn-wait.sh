@@ -150,6 +150,14 @@ monitor still syncing"
 	# strace -f returns once the monitor, traced too, has exited.
 	env "$nolsan" strace -f -o "$T/sync.trace" -e trace=fsync,fdatasync \
 	    ag-spawn -n durable -- true >/dev/null 2>&1
+	# Where clone(CLONE_VM) is refused (valgrind, some sandboxes), the
+	# monitor is forked instead (strace fails the spawner's first clone).
+	env "$nolsan" strace -o /dev/null -e trace=clone \
+	    -e inject=clone:error=EINVAL:when=1 \
+	    ag-spawn -n forked -- sh -c 'echo "[RESULT] {\"ok\":1}"' >/dev/null 2>&1
+	is "a refused clone: the monitor is forked, and records the end" \
+	    "$(ag-wait forked) $(jq -c .output.metrics .project/agents/forked/result.json)" \
+	    'forked completed 0 {"ok":1}'
 	is "the end syncs the billing file, then the agent's directory" \
 	    "$(grep -oE '^[0-9]+ +(fsync|fdatasync)' "$T/sync.trace" | awk '{print $2}' | tr '\n' ' ')" \
 	    "fdatasync fsync "
