@@ -562,7 +562,8 @@ agent_start(struct project *p, int dirfd, int lockfd,
  * and the kernel reserves at least 128 MB below a stack for its growth.
  * Under a stack limit too small for both (below MON_MIN), M gets a
  * mapping instead (where ASan warns at M's first noreturn call).  Where
- * the clone itself is refused (valgrind, some sandboxes), M is forked.
+ * the clone itself is refused (a sandbox's filter), M is forked.
+ * (Valgrind, which does not run a clone of this kind, stops there.)
  */
 #define MON_GAP (256 * 1024)
 #define MON_MIN (512 * 1024)
@@ -649,8 +650,8 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	mon_args.link = sv[1];
 	l->m = clone(monitor_entry, stack, CLONE_VM | SIGCHLD, &mon_args);
 	if (l->m < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM)) {
-		/* Refused (valgrind, some sandboxes): a plain fork, whose
-		 * child goes on on its copy of our stack. */
+		/* Refused (a sandbox's filter): a plain fork, whose child
+		 * goes on on its copy of our stack. */
 		launch_unmap(l);
 		fflush(NULL);
 		if ((l->m = fork()) == 0)

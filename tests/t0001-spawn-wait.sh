@@ -150,8 +150,8 @@ monitor still syncing"
 	# strace -f returns once the monitor, traced too, has exited.
 	env "$nolsan" strace -f -o "$T/sync.trace" -e trace=fsync,fdatasync \
 	    ag-spawn -n durable -- true >/dev/null 2>&1
-	# Where clone(CLONE_VM) is refused (valgrind, some sandboxes), the
-	# monitor is forked instead (strace fails the spawner's first clone).
+	# Where a sandbox refuses clone(CLONE_VM), the monitor is forked
+	# instead (strace fails the spawner's first clone).
 	env "$nolsan" strace -o /dev/null -e trace=clone \
 	    -e inject=clone:error=EINVAL:when=1 \
 	    ag-spawn -n forked -- sh -c 'echo "[RESULT] {\"ok\":1}"' >/dev/null 2>&1
