@@ -58,8 +58,8 @@ temp_name(char *buf, size_t cap, const char *name)
 
 /*
  * Not O_TRUNC: on ext4 a truncation to zero makes the close start the
- * file's writeback (auto_da_alloc), 30-40 us a file here; the file we
- * fill is new or an empty one made ahead, and only another is cut.
+ * file's writeback (auto_da_alloc), 30-40 us a file here.  The file we
+ * fill is new, or an empty one made ahead; one that is not empty is cut.
  */
 static int
 empty_regular(int fd)
