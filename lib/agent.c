@@ -243,7 +243,9 @@ agent_spare_take(struct project *p, const char *tmp)
 	char slot[32];
 	int i, fd;
 
-	for (i = AG_SPARES - 1; i >= 0; i--) {
+	/* From slot 0 up, the one makers fill first: in a loop of spawns
+	 * the spare is found at the first try. */
+	for (i = 0; i < AG_SPARES; i++) {
 		spare_slot(i, slot, sizeof slot);
 		if (renameat2(p->fd, slot, p->agents, tmp, RENAME_NOREPLACE) < 0) {
 			if (errno != ENOENT)
@@ -418,13 +420,14 @@ command_json(int dirfd, const struct agent_spec *s)
 	return a;
 }
 
+/* The closing frame line, appended to the log open at fd, whose last
+ * byte is last: a line the agent left unfinished is ended first. */
 static int
-footer(int dirfd, const struct agent_end *e, const char *ts)
+footer(int fd, const struct agent_end *e, const char *ts, char last)
 {
-	char line[1200], last = '\n';
+	char line[1200];
 	const char *tag;
-	int fd, n;
-	struct stat st;
+	int n;
 
 	switch (e->status) {
 	case ST_COMPLETED: tag = "[COMPLETE]"; break;
@@ -433,13 +436,6 @@ footer(int dirfd, const struct agent_end *e, const char *ts)
 	case ST_LOST: tag = "[LOST]"; break;
 	default: tag = "[FAILED]"; break;
 	}
-	fd = openat(dirfd, "output.log", O_RDWR | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
-	    pread(fd, &last, 1, st.st_size - 1) != 1)
-		last = '\n';
 	n = snprintf(line, sizeof line, "%s%s %s", last == '\n' ? "" : "\n",
 	    tag, ts);
 	if (e->status == ST_FAILED && e->exit_code >= 0)
@@ -451,14 +447,7 @@ footer(int dirfd, const struct agent_end *e, const char *ts)
 	if (n >= (int)sizeof line - 1)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
-	if (write_all(fd, line, (size_t)n) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return close(fd);
+	return write_all(fd, line, (size_t)n);
 }
 
 int
@@ -475,11 +464,25 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	double cost;
 	char day[64];
 	jv r, out, bill, usage, claude_sid;
-	int have_start;
+	int have_start, fd, w;
+	char last;
 
+	/* One open of the log for both: what the agent said, read before
+	 * the closing line (a frame line, which the scan skips anyway). */
 	ts_format(e->ended_ms, ts);
-	if (footer(dirfd, e, ts) < 0)
+	fd = openat(dirfd, "output.log", O_RDWR | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -1;
+	log_scan(fd, &sum, &last);
+	w = footer(fd, e, ts, last);
+	if (close(fd) < 0 || w < 0) {
+		jv_free(sum.logs);
+		jv_free(sum.errors);
+		jv_free(sum.metrics);
+		jv_free(sum.claude);
+		return -1;
+	}
 	if (e->spec && e->spec->started_ms > 0) {
 		start_ms = e->spec->started_ms;
 		ts_format(start_ms, started);
@@ -502,7 +505,6 @@ agent_finish(struct project *p, int dirfd, const char *id,
 			session[0] = '\0';
 	}
 
-	log_scan(dirfd, &sum);
 	out = jv_object();
 	out = jv_object_set(out, jv_string("logs"), sum.logs);
 	out = jv_object_set(out, jv_string("errors"), sum.errors);

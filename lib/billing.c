@@ -287,26 +287,29 @@ billing_finish(struct project *p, int dirfd, const char *id, jv usage,
 	jv_free(ts);
 	if ((bfd = project_subdir(p, "billing", PROJ_CREATE)) < 0)
 		goto out;
-	if (read_line_at(dirfd, "billed", mark, sizeof mark) == 0) {
+	/* Created, not renamed into place: this is on the way to ag-wait,
+	 * and a rename costs ten times a create here. */
+	off = fstatat(bfd, day, &st, 0) == 0 ? (long long)st.st_size : 0;
+	snprintf(mark, sizeof mark, "%s %lld", day, off);
+	if (create_puts_at(dirfd, "billed", mark) < 0) {
+		char *sp;
+
+		if (errno != EEXIST)
+			goto out;
 		/* Finished once already, up to the marker at least: its
 		 * offset stays a place to look from. */
-		char *sp = strchr(mark, ' ');
-
-		off = sp ? strtoll(sp + 1, NULL, 10) : 0;
-		if (sp)
-			*sp = '\0';
-		if (!strncmp(mark, ".tracking-", 10) && !strchr(mark, '/') &&
-		    has_end_since(bfd, mark, off, id)) {
-			r = 0;
-			goto out;
+		if (read_line_at(dirfd, "billed", mark, sizeof mark) == 0) {
+			sp = strchr(mark, ' ');
+			off = sp ? strtoll(sp + 1, NULL, 10) : 0;
+			if (sp)
+				*sp = '\0';
+			if (!strncmp(mark, ".tracking-", 10) &&
+			    !strchr(mark, '/') &&
+			    has_end_since(bfd, mark, off, id)) {
+				r = 0;
+				goto out;
+			}
 		}
-	} else {
-		/* Created, not renamed into place: this is on the way to
-		 * ag-wait, and a rename costs ten times a create here. */
-		off = fstatat(bfd, day, &st, 0) == 0 ? (long long)st.st_size : 0;
-		snprintf(mark, sizeof mark, "%s %lld", day, off);
-		if (create_puts_at(dirfd, "billed", mark) < 0 && errno != EEXIST)
-			goto out;
 	}
 	usage = jv_array_append(usage, end);
 	end = jv_null();

@@ -64,3 +64,42 @@ json_print(jv v)
 		free(line);
 	}
 }
+
+void
+json_warm(void)
+{
+	static const char doc[] = "{\"type\":\"result\",\"n\":1.5,"
+	    "\"ok\":true,\"none\":null,\"a\":[1,\"x\"],\"o\":{\"k\":\"v\"}}";
+	jv v = jv_parse_sized(doc, (int)sizeof doc - 1), a, o;
+	int i, n;
+
+	if (!jv_is_valid(v) || jv_get_kind(v) != JV_KIND_OBJECT) {
+		jv_free(v);
+		return;
+	}
+	a = jv_object_get(jv_copy(v), jv_string("a"));
+	n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+	for (i = 0; i < n; i++)
+		jv_free(jv_array_get(jv_copy(a), i));
+	jv_free(a);
+	o = jv_object_get(jv_copy(v), jv_string("o"));
+	if (jv_get_kind(o) == JV_KIND_OBJECT) {
+		jv_object_foreach(o, k, e) {
+			if (jv_get_kind(e) == JV_KIND_STRING)
+				n += (int)strlen(jv_string_value(e));
+			jv_free(k);
+			jv_free(e);
+		}
+	}
+	jv_free(o);
+	o = jv_object_get(jv_copy(v), jv_string("n"));
+	if (jv_get_kind(o) == JV_KIND_NUMBER && jv_number_value(o) > 0)
+		n += jv_object_length(jv_copy(v));
+	jv_free(o);
+	a = jv_array_append(jv_array(), jv_string_sized("line", 4));
+	v = jv_object_set(v, jv_string("logs"), a);
+	v = jv_object_set(v, jv_string("count"), jv_number(n));
+	v = jv_object_set(v, jv_string("parent"), jv_null());
+	free(json_line(v, NULL));
+	jv_free(jv_invalid_with_msg(jv_string("")));
+}

@@ -16,5 +16,12 @@ char *json_line(jv v, size_t *len);
 int json_write_at(int dirfd, const char *name, jv v, int flags);
 /* Print v as one line on stdout; consumes v. */
 void json_print(jv v);
+/*
+ * Use, once, the parts of libjq that an agent's end uses (parsing,
+ * objects, arrays, strings, numbers, the dump): a monitor calls it while
+ * its agent runs, so that the end meets no first-use cost (page faults,
+ * and in a lazily linked command the symbol lookups of jvlazy.c).
+ */
+void json_warm(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "err.h"
 #include "file.h"
+#include "json.h"
 #include "launch.h"
 #include "proc.h"
 #include "sched.h"
@@ -349,7 +350,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, int link)
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every, settle_at;
-	int keep[5], devnull, logfd, timed_out = 0, code, e;
+	int keep[5], devnull, logfd, timed_out = 0, stopped, code, e;
 	struct child_args args;
 	struct agent_end end;
 	char reason[512], *resolved = NULL;
@@ -460,11 +461,11 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		if (settle_at >= 0 && now >= settle_at) {
 			/* The agent runs, and our spawner is long gone: what
 			 * the end will need (libjq, in a lazily linked
-			 * command), and the next spawn, now.  A libjq that
-			 * cannot load is left to the end to say. */
+			 * command, used once), and the next spawn, now.  A
+			 * libjq that cannot load is left to the end to say. */
 			settle_at = -1;
-			if (jv_lazy_load)
-				jv_lazy_load();
+			if (!jv_lazy_load || jv_lazy_load() == 0)
+				json_warm();
 			agent_spare_make(p);
 			continue;
 		}
@@ -482,7 +483,8 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* A is a zombie now and still holds its pid and group id: the group
 	 * may be signalled safely until we reap it.  A timed-out or stopped
 	 * agent leaves nothing of its group behind. */
-	if (timed_out || faccessat(dirfd, "stop", F_OK, 0) == 0)
+	stopped = read_line_at(dirfd, "stop", reason, sizeof reason) == 0;
+	if (timed_out || stopped)
 		kill(-a, SIGKILL);
 	memset(&si, 0, sizeof si);
 	while (waitid(P_PID, (id_t)a, &si, WEXITED) < 0 && errno == EINTR)
@@ -492,7 +494,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	memset(&end, 0, sizeof end);
 	end.ended_ms = clock_wall_ms();
 	end.exit_code = code;
-	if (read_line_at(dirfd, "stop", reason, sizeof reason) == 0) {
+	if (stopped) {
 		end.status = ST_STOPPED;
 		end.reason = reason[0] ? reason : "stopped";
 	} else if (timed_out) {

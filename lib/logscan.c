@@ -7,30 +7,26 @@
 
 #include "logscan.h"
 
-/* Read up to max bytes from the end of dirfd/output.log into a malloc'd
- * buffer, starting at a line boundary when the read began mid-file. */
+/*
+ * Read up to max bytes from the end of the log open at fd into a malloc'd
+ * buffer, starting at a line boundary when the read began mid-file.
+ * *last gets the log's last byte ('\n' for an empty or unread log).
+ */
 static char *
-read_tail(int dirfd, size_t max, size_t *lenp)
+read_tail_fd(int fd, size_t max, size_t *lenp, char *last)
 {
 	struct stat st;
 	size_t want, n = 0;
 	off_t off;
 	char *buf;
-	int fd;
 
-	fd = openat(dirfd, "output.log", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	*last = '\n';
+	if (fstat(fd, &st) < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return NULL;
-	}
 	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
 	off = st.st_size - (off_t)want;
-	if (!(buf = malloc(want + 1))) {
-		close(fd);
+	if (!(buf = malloc(want + 1)))
 		return NULL;
-	}
 	while (n < want) {
 		ssize_t r = pread(fd, buf + n, want - n, off + (off_t)n);
 
@@ -38,8 +34,9 @@ read_tail(int dirfd, size_t max, size_t *lenp)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	buf[n] = '\0';
+	if (n == want && n > 0)
+		*last = buf[n - 1];
 	if (off > 0) {
 		char *nl = memchr(buf, '\n', n);
 		size_t skip = nl ? (size_t)(nl - buf) + 1 : n;
@@ -48,6 +45,19 @@ read_tail(int dirfd, size_t max, size_t *lenp)
 		n -= skip;
 	}
 	*lenp = n;
+	return buf;
+}
+
+static char *
+read_tail(int dirfd, size_t max, size_t *lenp)
+{
+	char *buf, last;
+	int fd = openat(dirfd, "output.log", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	buf = read_tail_fd(fd, max, lenp, &last);
+	close(fd);
 	return buf;
 }
 
@@ -133,12 +143,12 @@ maybe_claude(const char *line, size_t len)
 }
 
 void
-log_scan(int dirfd, struct log_summary *s)
+log_scan(int fd, struct log_summary *s, char *last)
 {
 	struct ring logs = { 0 }, errs = { 0 };
 	const char *result = NULL, *claude = NULL;
 	size_t result_len = 0, claude_len = 0, len, i, start = 0;
-	char *buf = read_tail(dirfd, LOG_SCAN_BYTES, &len);
+	char *buf = read_tail_fd(fd, LOG_SCAN_BYTES, &len, last);
 
 	s->metrics = jv_object();
 	s->claude = jv_null();

@@ -24,8 +24,12 @@ struct log_summary {
 	jv claude;              /* the last Claude result object, or null */
 };
 
-/* Never fails: a missing log gives empty arrays. */
-void log_scan(int dirfd, struct log_summary *s);
+/*
+ * Scan the log open (readable) at fd.  Never fails: an unreadable log
+ * gives empty arrays.  *last gets the log's last byte ('\n' when it is
+ * empty or could not be read), for a caller about to append a line.
+ */
+void log_scan(int fd, struct log_summary *s, char *last);
 /* The text after the last "[PROGRESS]" in the last few KiB, or "". */
 void log_last_progress(int dirfd, char *buf, size_t cap);
 

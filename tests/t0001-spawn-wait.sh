@@ -161,6 +161,19 @@ monitor still syncing"
 	is "the end syncs the billing file, then the agent's directory" \
 	    "$(grep -oE '^[0-9]+ +(fsync|fdatasync)' "$T/sync.trace" | awk '{print $2}' | tr '\n' ' ')" \
 	    "fdatasync fsync "
+
+	# An agent that runs past its monitor's settling (20 ms): its end
+	# meets libjq loaded and used once already (jq seeds its hashes with
+	# getrandom at first use), and opens the log once, for the scan and
+	# the closing line both.
+	env "$nolsan" strace -f -o "$T/end.trace" \
+	    -e trace=rt_sigtimedwait,getrandom,openat \
+	    ag-spawn -n warm -- sh -c 'echo "[RESULT] {\"w\":1}"; sleep 0.3' >/dev/null 2>&1
+	end=$(awk '/rt_sigtimedwait.*SIGCHLD/ {f = 1} f' "$T/end.trace")
+	is "past the settling, the end loads nothing and meets libjq warm" \
+	    "$(echo "$end" | grep -cE 'getrandom|libjq')" 0
+	is "  and opens the log once" "$(echo "$end" | grep -c '"output.log"')" 1
+	is "  and records it all" "$(st warm) $(jq -c .output.metrics .project/agents/warm/result.json)" 'completed {"w":1}'
 else
 	echo "# strace missing: the lock path's syscalls are not checked"
 fi
@@ -210,6 +223,11 @@ line two" "" "x" >/dev/null
 ag-wait multi >/dev/null
 is "argv with newlines and empty args, exactly" "$(jq -c .command .project/agents/multi/result.json)" '["printf","%s|","line one\nline two","","x"]'
 is "cmd shows the newline as \\n" "$(sed -n 3p .project/agents/multi/cmd)" 'line one\nline two'
+# Its output ends mid-line: the closing line goes on a line of its own,
+# and the unfinished line is the agent's last log line.
+is "an unfinished last line is ended before [COMPLETE]" "$(tail -n 2 .project/agents/multi/output.log | cut -c1-11)" "line two||x
+[COMPLETE] "
+is "  and kept in result.json" "$(jq -c .output.logs .project/agents/multi/result.json)" '["line one","line two||x|"]'
 
 # The command line, not the description, when there is none.
 is "Task: the command line" "$(sed -n 2p .project/agents/hello/output.log)" "Task: say hello"

@@ -60,7 +60,7 @@ main(void)
 	struct proc_id me, other;
 	struct log_summary sum;
 	size_t len;
-	char *all;
+	char *all, last;
 	pid_t kids[10], p;
 
 	if (!mkdtemp(tmpl))
@@ -163,6 +163,30 @@ main(void)
 		unlinkat(d, "fmade", 0);
 		unlinkat(d, "flink", 0);
 		unlinkat(d, "ftarget", 0);
+	}
+
+	/* touch_at: creates, or sets the times of what is there; never
+	 * through a link. */
+	{
+		struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+		struct stat st;
+
+		OK(touch_at(d, "hb") == 0 && fstatat(d, "hb", &st, 0) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_size == 0, "touch creates");
+		utimensat(d, "hb", old, 0);
+		OK(touch_at(d, "hb") == 0 && fstatat(d, "hb", &st, 0) == 0 &&
+		    st.st_mtime > 1000000000, "  and sets an old file's time to now");
+		utimensat(d, "hb", old, 0);
+		OK(symlinkat("hb", d, "hblink") == 0 && touch_at(d, "hblink") == 0 &&
+		    fstatat(d, "hb", &st, 0) == 0 && st.st_mtime == 1000,
+		    "  not a link's target");
+		OK(symlinkat("hbnone", d, "hbdangling") == 0 &&
+		    touch_at(d, "hbdangling") == 0 &&
+		    fstatat(d, "hbnone", &st, 0) < 0 && errno == ENOENT,
+		    "  nor creates one through a dangling link");
+		unlinkat(d, "hb", 0);
+		unlinkat(d, "hblink", 0);
+		unlinkat(d, "hbdangling", 0);
 	}
 
 	/* A reader racing a writer sees old or new, never a mix. */
@@ -305,7 +329,10 @@ main(void)
 	    "[PROGRESS] 1/5\nError: disk on fire\n[PROGRESS] 2/5 files\n"
 	    "{\"type\":\"result\",\"total_cost_usd\":0.5,\"usage\":{}}\n"
 	    "[RESULT] {\"ok\":true}\n[COMPLETE] 2026-11-21T14:23:01.000Z", 0);
-	log_scan(d, &sum);
+	fd = openat(d, "output.log", O_RDONLY);
+	log_scan(fd, &sum, &last);
+	close(fd);
+	OK(last == '\n', "the log's last byte: the newline");
 	OK(jv_array_length(jv_copy(sum.logs)) == 6, "frame lines are not logs");
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "one error line");
 	{
@@ -322,12 +349,60 @@ main(void)
 	log_last_progress(d, buf, sizeof buf);
 	IS(buf, "2/5 files", "last progress");
 	atomic_puts_at(d, "output.log", "[RESULT] not json", 0);
-	log_scan(d, &sum);
+	fd = openat(d, "output.log", O_RDONLY);
+	log_scan(fd, &sum, &last);
+	close(fd);
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "a bad [RESULT] is reported as an error");
 	jv_free(sum.logs);
 	jv_free(sum.errors);
 	jv_free(sum.metrics);
 	jv_free(sum.claude);
+	/* The last byte, for the closing line: an unfinished line, an empty
+	 * log, and a tail read from mid-file that is one unfinished line. */
+	{
+		static char huge[LOG_SCAN_BYTES + 100];
+
+		atomic_write_at(d, "output.log", "half a line", 11, 0);
+		fd = openat(d, "output.log", O_RDONLY);
+		log_scan(fd, &sum, &last);
+		close(fd);
+		OK(last == 'e' && jv_array_length(jv_copy(sum.logs)) == 1,
+		    "an unfinished last line: its last byte, and the line kept");
+		jv_free(sum.logs);
+		jv_free(sum.errors);
+		jv_free(sum.metrics);
+		jv_free(sum.claude);
+		atomic_write_at(d, "output.log", "", 0, 0);
+		fd = openat(d, "output.log", O_RDONLY);
+		last = 'x';
+		log_scan(fd, &sum, &last);
+		close(fd);
+		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0,
+		    "an empty log: a newline, no lines");
+		jv_free(sum.logs);
+		jv_free(sum.errors);
+		jv_free(sum.metrics);
+		jv_free(sum.claude);
+		memset(huge, 'z', sizeof huge);
+		atomic_write_at(d, "output.log", huge, sizeof huge, 0);
+		fd = openat(d, "output.log", O_RDONLY);
+		log_scan(fd, &sum, &last);
+		close(fd);
+		OK(last == 'z', "a tail that is all one unfinished line: its last byte");
+		jv_free(sum.logs);
+		jv_free(sum.errors);
+		jv_free(sum.metrics);
+		jv_free(sum.claude);
+		last = 'x';
+		log_scan(-1, &sum, &last);
+		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0 &&
+		    jv_array_length(jv_copy(sum.errors)) == 0,
+		    "an unreadable log: empty arrays and a newline");
+		jv_free(sum.logs);
+		jv_free(sum.errors);
+		jv_free(sum.metrics);
+		jv_free(sum.claude);
+	}
 
 	close(d);
 	rm_rf_at(AT_FDCWD, tmpl);
