@@ -52,6 +52,30 @@ appended_is(int d, const char *seed, size_t n, const char *line,
 	return ok;
 }
 
+/* Scan a log holding content (n bytes; unchanged when content is NULL). */
+static void
+scan_log(int d, const char *content, size_t n, struct log_summary *sum,
+    char *last)
+{
+	int fd;
+
+	if (content)
+		atomic_write_at(d, "output.log", content, n, 0);
+	fd = openat(d, "output.log", O_RDONLY);
+	log_scan(fd, sum, last);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+summary_free(struct log_summary *sum)
+{
+	jv_free(sum->logs);
+	jv_free(sum->errors);
+	jv_free(sum->metrics);
+	jv_free(sum->claude);
+}
+
 int
 main(void)
 {
@@ -329,9 +353,7 @@ main(void)
 	    "[PROGRESS] 1/5\nError: disk on fire\n[PROGRESS] 2/5 files\n"
 	    "{\"type\":\"result\",\"total_cost_usd\":0.5,\"usage\":{}}\n"
 	    "[RESULT] {\"ok\":true}\n[COMPLETE] 2026-11-21T14:23:01.000Z", 0);
-	fd = openat(d, "output.log", O_RDONLY);
-	log_scan(fd, &sum, &last);
-	close(fd);
+	scan_log(d, NULL, 0, &sum, &last);
 	OK(last == '\n', "the log's last byte: the newline");
 	OK(jv_array_length(jv_copy(sum.logs)) == 6, "frame lines are not logs");
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "one error line");
@@ -342,66 +364,37 @@ main(void)
 		jv_free(ok);
 	}
 	OK(jv_get_kind(sum.claude) == JV_KIND_OBJECT, "Claude result found");
-	jv_free(sum.logs);
-	jv_free(sum.errors);
-	jv_free(sum.metrics);
-	jv_free(sum.claude);
+	summary_free(&sum);
 	log_last_progress(d, buf, sizeof buf);
 	IS(buf, "2/5 files", "last progress");
-	atomic_puts_at(d, "output.log", "[RESULT] not json", 0);
-	fd = openat(d, "output.log", O_RDONLY);
-	log_scan(fd, &sum, &last);
-	close(fd);
+	scan_log(d, "[RESULT] not json\n", 18, &sum, &last);
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "a bad [RESULT] is reported as an error");
-	jv_free(sum.logs);
-	jv_free(sum.errors);
-	jv_free(sum.metrics);
-	jv_free(sum.claude);
+	summary_free(&sum);
 	/* The last byte, for the closing line: an unfinished line, an empty
-	 * log, and a tail read from mid-file that is one unfinished line. */
+	 * log, a tail read from mid-file that is one unfinished line, and
+	 * no log at all. */
 	{
 		static char huge[LOG_SCAN_BYTES + 100];
 
-		atomic_write_at(d, "output.log", "half a line", 11, 0);
-		fd = openat(d, "output.log", O_RDONLY);
-		log_scan(fd, &sum, &last);
-		close(fd);
+		scan_log(d, "half a line", 11, &sum, &last);
 		OK(last == 'e' && jv_array_length(jv_copy(sum.logs)) == 1,
 		    "an unfinished last line: its last byte, and the line kept");
-		jv_free(sum.logs);
-		jv_free(sum.errors);
-		jv_free(sum.metrics);
-		jv_free(sum.claude);
-		atomic_write_at(d, "output.log", "", 0, 0);
-		fd = openat(d, "output.log", O_RDONLY);
+		summary_free(&sum);
 		last = 'x';
-		log_scan(fd, &sum, &last);
-		close(fd);
+		scan_log(d, "", 0, &sum, &last);
 		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0,
 		    "an empty log: a newline, no lines");
-		jv_free(sum.logs);
-		jv_free(sum.errors);
-		jv_free(sum.metrics);
-		jv_free(sum.claude);
+		summary_free(&sum);
 		memset(huge, 'z', sizeof huge);
-		atomic_write_at(d, "output.log", huge, sizeof huge, 0);
-		fd = openat(d, "output.log", O_RDONLY);
-		log_scan(fd, &sum, &last);
-		close(fd);
+		scan_log(d, huge, sizeof huge, &sum, &last);
 		OK(last == 'z', "a tail that is all one unfinished line: its last byte");
-		jv_free(sum.logs);
-		jv_free(sum.errors);
-		jv_free(sum.metrics);
-		jv_free(sum.claude);
+		summary_free(&sum);
 		last = 'x';
 		log_scan(-1, &sum, &last);
 		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0 &&
 		    jv_array_length(jv_copy(sum.errors)) == 0,
 		    "an unreadable log: empty arrays and a newline");
-		jv_free(sum.logs);
-		jv_free(sum.errors);
-		jv_free(sum.metrics);
-		jv_free(sum.claude);
+		summary_free(&sum);
 	}
 
 	close(d);
