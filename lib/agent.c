@@ -477,10 +477,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	log_scan(fd, &sum, &last);
 	w = footer(fd, e, ts, last);
 	if (close(fd) < 0 || w < 0) {
-		jv_free(sum.logs);
-		jv_free(sum.errors);
-		jv_free(sum.metrics);
-		jv_free(sum.claude);
+		log_summary_free(&sum);
 		return -1;
 	}
 	if (e->spec && e->spec->started_ms > 0) {

@@ -219,6 +219,15 @@ log_scan(int fd, struct log_summary *s, char *last)
 }
 
 void
+log_summary_free(struct log_summary *s)
+{
+	jv_free(s->logs);
+	jv_free(s->errors);
+	jv_free(s->metrics);
+	jv_free(s->claude);
+}
+
+void
 log_last_progress(int dirfd, char *out, size_t cap)
 {
 	size_t len, i;

@@ -30,6 +30,8 @@ struct log_summary {
  * empty or could not be read), for a caller about to append a line.
  */
 void log_scan(int fd, struct log_summary *s, char *last);
+/* Free what log_scan made. */
+void log_summary_free(struct log_summary *s);
 /* The text after the last "[PROGRESS]" in the last few KiB, or "". */
 void log_last_progress(int dirfd, char *buf, size_t cap);
 

@@ -67,15 +67,6 @@ scan_log(int d, const char *content, size_t n, struct log_summary *sum,
 		close(fd);
 }
 
-static void
-summary_free(struct log_summary *sum)
-{
-	jv_free(sum->logs);
-	jv_free(sum->errors);
-	jv_free(sum->metrics);
-	jv_free(sum->claude);
-}
-
 int
 main(void)
 {
@@ -364,12 +355,12 @@ main(void)
 		jv_free(ok);
 	}
 	OK(jv_get_kind(sum.claude) == JV_KIND_OBJECT, "Claude result found");
-	summary_free(&sum);
+	log_summary_free(&sum);
 	log_last_progress(d, buf, sizeof buf);
 	IS(buf, "2/5 files", "last progress");
 	scan_log(d, "[RESULT] not json\n", 18, &sum, &last);
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "a bad [RESULT] is reported as an error");
-	summary_free(&sum);
+	log_summary_free(&sum);
 	/* The last byte, for the closing line: an unfinished line, an empty
 	 * log, a tail read from mid-file that is one unfinished line, and
 	 * no log at all. */
@@ -379,22 +370,22 @@ main(void)
 		scan_log(d, "half a line", 11, &sum, &last);
 		OK(last == 'e' && jv_array_length(jv_copy(sum.logs)) == 1,
 		    "an unfinished last line: its last byte, and the line kept");
-		summary_free(&sum);
+		log_summary_free(&sum);
 		last = 'x';
 		scan_log(d, "", 0, &sum, &last);
 		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0,
 		    "an empty log: a newline, no lines");
-		summary_free(&sum);
+		log_summary_free(&sum);
 		memset(huge, 'z', sizeof huge);
 		scan_log(d, huge, sizeof huge, &sum, &last);
 		OK(last == 'z', "a tail that is all one unfinished line: its last byte");
-		summary_free(&sum);
+		log_summary_free(&sum);
 		last = 'x';
 		log_scan(-1, &sum, &last);
 		OK(last == '\n' && jv_array_length(jv_copy(sum.logs)) == 0 &&
 		    jv_array_length(jv_copy(sum.errors)) == 0,
 		    "an unreadable log: empty arrays and a newline");
-		summary_free(&sum);
+		log_summary_free(&sum);
 	}
 
 	close(d);
