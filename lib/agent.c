@@ -589,8 +589,9 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	}
 	if (old[0])
 		unlinkat(dirfd, old, 0);
-	for (k = 0; k < NEND; k++)
-		unlinkat(dirfd, end_files[k], 0);       /* those not used */
+	for (k = 0; k < NEND; k++)              /* those not used */
+		if (strcmp(end_files[k], old))
+			unlinkat(dirfd, end_files[k], 0);
 	/* After waiters are woken: one journal commit makes all of it durable
 	 * without putting an fsync on the path to ag-wait.  The billing
 	 * file's first: its commit takes the directory's changes along, and

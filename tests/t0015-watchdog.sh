@@ -78,6 +78,23 @@ wait
 is "four racing watchdogs record one loss once" "$(cat race.* | grep -c '^lost race$')" 1
 is "  one agent_end for it" "$(cat .project/billing/.tracking-*.jsonl | jq -r 'select(.agent_id=="race") | .status')" lost
 
+# A monitor killed between its billing line and its status: the end
+# recorded later (here by the watchdog) finds the line past the billed
+# marker and does not bill the agent twice; with no line there, it bills.
+for n in billed1 billed2; do
+	ag-spawn -n $n -- sleep 300 >/dev/null
+	kill -KILL "$(cat .project/agents/$n/monitor)" "$(cat .project/agents/$n/pid)"
+	flock -w 10 .project/agents/$n/lock true
+done
+day=.tracking-$(date -u +%Y-%m-%d).jsonl
+B=.project/billing/$day
+echo "$day $(stat -c %s "$B")" >.project/agents/billed1/billed
+echo '{"event":"agent_end","agent_id":"billed1","status":"completed"}' >>"$B"
+echo "$day $(stat -c %s "$B")" >.project/agents/billed2/billed
+ag-watchdog >/dev/null
+is "an end already billed is not billed again" "$(st billed1) $(jq -r 'select(.agent_id=="billed1") | .status' "$B" | tr '\n' ' ')" "lost completed "
+is "  one marked but not billed is billed" "$(st billed2) $(jq -r 'select(.agent_id=="billed2") | .status' "$B" | tr '\n' ' ')" "lost lost "
+
 # Recorded on another boot or host, a pid says nothing: the heartbeat
 # decides, and nothing is signalled.
 ag-spawn -n remote -- sleep 300 >/dev/null
