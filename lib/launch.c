@@ -29,9 +29,13 @@
 #define HEARTBEAT_DEFAULT_MS (30 * 1000)
 #define CHILD_STACK (256 * 1024)
 /* How long an agent runs before its monitor does what can wait: load
- * libjq, make the spare directory.  Not at once: in a loop of spawns
- * that work would take the CPU from the next one. */
+ * libjq, make the spare directory.  Not at once, and not while the
+ * machine is busy (proc_cpu_room): in a loop of spawns that work would
+ * take the CPU from the next one.  A busy machine puts it off, for twice
+ * as long each time, until it has waited SETTLE_MAX_MS: then it is done
+ * anyway (a machine busy that long is busy with more than spawns). */
 #define SETTLE_MS 20
+#define SETTLE_MAX_MS 1000
 
 /* jvlazy.c's, in the commands that load libjq lazily; NULL in the others,
  * which have it loaded from the start. */
@@ -339,6 +343,44 @@ monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
 }
 
 /*
+ * Whether the work that can wait is due at now: the machine has room for
+ * it, or it has been put off since 'since' for SETTLE_MAX_MS.  If not,
+ * *wait doubles and is how long to put it off again.
+ */
+static int
+settle_due(int64_t now, int64_t since, int64_t *wait)
+{
+	if (now - since >= SETTLE_MAX_MS || proc_cpu_room())
+		return 1;
+	*wait *= 2;
+	return 0;
+}
+
+/* After the end of an agent that ended before M settled: the spare. */
+static void
+spare_after_end(struct project *p)
+{
+	int64_t since = clock_mono_ms(), wait = SETTLE_MS;
+	struct timespec ts;
+	int null;
+
+	/* Waiting, we hold the log open for writing no more (a filesystem
+	 * with a file open for writing cannot be remounted read-only). */
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	while (!settle_due(clock_mono_ms(), since, &wait)) {
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	agent_spare_make(p);
+}
+
+/*
  * M: the monitor.  Never returns.  It starts A (which records its own pid
  * before it execs), then waits for it, enforces its timeout, and records
  * its end.  With a link (agent_launch), the directory is not published
@@ -350,6 +392,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, int link)
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every, settle_at;
+	int64_t began, settle_wait = SETTLE_MS;
 	int keep[5], devnull, logfd, timed_out = 0, stopped, code, e;
 	struct child_args args;
 	struct agent_end end;
@@ -427,7 +470,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		goto early;
 	}
 
-	now = clock_mono_ms();
+	began = now = clock_mono_ms();
 	hb_next = now + hb_every;
 	settle_at = now + SETTLE_MS;
 	if (s->timeout_ms > 0)
@@ -463,6 +506,10 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 			 * the end will need (libjq, in a lazily linked
 			 * command, used once), and the next spawn, now.  A
 			 * libjq that cannot load is left to the end to say. */
+			if (!settle_due(now, began, &settle_wait)) {
+				settle_at = now + settle_wait;
+				continue;
+			}
 			settle_at = -1;
 			if (!jv_lazy_load || jv_lazy_load() == 0)
 				json_warm();
@@ -515,10 +562,8 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* Not recorded: the lock stays held until we exit, and the
 	 * watchdog finds the agent lost then. */
 	sched_after_end(p, s->id, s->queue);
-	if (settle_at >= 0 && lockfd < 0) {
-		/* A short agent: the spare comes after its end. */
-		agent_spare_make(p);
-	}
+	if (settle_at >= 0 && lockfd < 0)
+		spare_after_end(p);     /* a short agent */
 	_exit(0);
 early:
 	if (link >= 0)

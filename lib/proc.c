@@ -165,3 +165,21 @@ proc_kill_group(const struct proc_id *id, int sig)
 		close(pfd);
 	return 0;
 }
+
+int
+proc_cpu_room(void)
+{
+	char buf[128], *p;
+	long running, cpus;
+
+	/* "0.52 0.58 0.59 3/412 12345": the fourth field is running/all. */
+	if (read_small_at(AT_FDCWD, "/proc/loadavg", buf, sizeof buf) < 0 ||
+	    !(p = strchr(buf, '/')))
+		return 1;
+	while (p > buf && p[-1] != ' ')
+		p--;
+	running = strtol(p, NULL, 10);
+	if ((cpus = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		cpus = 1;
+	return (running - 1) * 2 < cpus;
+}

@@ -34,4 +34,12 @@ int proc_alive(const struct proc_id *id);
  */
 int proc_kill_group(const struct proc_id *id, int sig);
 
+/*
+ * 1 when the machine has room for work that can wait: fewer tasks running
+ * besides the caller than half the CPUs online (/proc/loadavg's count of
+ * running tasks, taken as it is read).  0 when it is busier; 1 when it
+ * cannot tell.
+ */
+int proc_cpu_room(void);
+
 #endif

@@ -44,7 +44,9 @@ ag-wait at-once >/dev/null
 # Spare directories: a monitor leaves one, a spawn takes it and fills its
 # files; one that is not ours is never written through.
 mkdir -p spare/.project && cd spare
-ag-spawn -n s0 -- true >/dev/null && ag-wait s0 >/dev/null && sleep 0.3
+# A monitor makes it once the machine has room, or a second or so after
+# its agent's end: wait for the monitor to be gone.
+ag-spawn -n s0 -- true >/dev/null && ag-wait s0 >/dev/null && monitor_gone s0
 check "a monitor leaves a spare directory" test -d .project/.spare.0
 is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
@@ -55,16 +57,14 @@ ag-spawn -n s1 -- echo filled >/dev/null && ag-wait s1 >/dev/null
 is "a spawn takes it (the same inode)" "$(stat -c %i .project/agents/s1/cmd)" "$ino"
 is "  and fills it" "$(tr '\n' ' ' <.project/agents/s1/cmd)$(grep -c '^filled$' .project/agents/s1/output.log)" "echo filled 1"
 is "  its end writes exit and result.json through them" "$(stat -c %i .project/agents/s1/exit .project/agents/s1/result.json | tr '\n' ' ')" "$eino"
-m=$(cat .project/agents/s1/monitor); i=0
-until gone "$m" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+monitor_gone s1
 is "  and leaves none behind" "$(cd .project/agents/s1 && ls -d .end-* 2>/dev/null)" ""
-sleep 0.3
 rm -rf .project/.spare.*
 mkdir outside
 ln -s "$T/spare/outside" .project/.spare.3
 ag-spawn -n s2 -- true >/dev/null && ag-wait s2 >/dev/null
 is "a symlink in a spare slot: the spawn makes its own directory" "$(st s2) $(ls outside | wc -l | tr -d ' ')" "completed 0"
-sleep 0.3
+monitor_gone s2
 rm -rf .project/.spare.*
 mkdir .project/.spare.3
 echo keep >outside/victim
@@ -72,6 +72,47 @@ ln -s "$T/spare/outside/victim" .project/.spare.3/status
 expect_exit 125 "a symlinked file in a spare: the spawn fails" ag-spawn -n s3 -- true
 is "  writing nothing through it" "$(cat outside/victim)" keep
 is "  and no agent" "$(ls .project/agents | grep -c s3)" 0
+cd "$T"
+
+# What can wait waits for room.  While every CPU has more to run (loops
+# at nice 19: they count as running, and take little from this test), a
+# monitor puts off loading libjq and making a spare, and a short agent's
+# monitor its spare; a second or so later they are done anyway.  On an
+# idle machine they are done at once.
+mkdir -p busy/.project && cd busy
+loops=
+for i in $(seq $(($(nproc) * 2 + 1))); do
+	nice -n 19 timeout 30 sh -c 'while :; do :; done' &
+	loops="$loops $!"
+done
+ag-spawn -n long -- sleep 30 >/dev/null
+m=$(cat .project/agents/long/monitor)
+sleep 0.3
+is "a busy machine: the monitor puts off loading libjq" "$(grep -c libjq "/proc/$m/maps")" 0
+is "  and making a spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
+i=0; until grep -q libjq "/proc/$m/maps" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "  for a second or so, then loads it anyway" grep -q libjq "/proc/$m/maps"
+i=0; until [ -d .project/.spare.0 ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "  and makes the spare" test -d .project/.spare.0
+rm -rf .project/.spare.*
+ag-spawn -n short -- true >/dev/null && ag-wait short >/dev/null
+m=$(cat .project/agents/short/monitor)
+sleep 0.3
+is "a short agent's monitor waits for room to make its spare" \
+    "$(gone "$m" && echo gone; ls -d .project/.spare.* 2>/dev/null)" ""
+is "  holding the agent's log open no more" \
+    "$(ls -l "/proc/$m/fd" 2>/dev/null | grep -c output.log)" 0
+kill $loops 2>/dev/null
+wait $loops 2>/dev/null
+monitor_gone short
+check "  and makes it once there is room" test -d .project/.spare.0
+rm -rf .project/.spare.*
+ag-spawn -n idle -- sleep 30 >/dev/null
+m=$(cat .project/agents/idle/monitor)
+i=0; until grep -q libjq "/proc/$m/maps" || [ $i -ge 16 ]; do sleep 0.05; i=$((i + 1)); done
+check "an idle machine: the monitor loads libjq well within a second" grep -q libjq "/proc/$m/maps"
+kill -TERM "-$(cat .project/agents/long/pid)" "-$(cat .project/agents/idle/pid)"
+ag-wait long idle >/dev/null
 cd "$T"
 
 # The hot commands load libjq only when they first touch JSON (jvlazy.c),
@@ -162,14 +203,20 @@ monitor still syncing"
 	    "$(grep -oE '^[0-9]+ +(fsync|fdatasync)' "$T/sync.trace" | awk '{print $2}' | tr '\n' ' ')" \
 	    "fdatasync fsync "
 
-	# An agent that runs past its monitor's settling (20 ms): its end
-	# meets libjq loaded and used once already (jq seeds its hashes with
-	# getrandom at first use), and opens the log once, for the scan and
-	# the closing line both.
+	# An agent that runs past its monitor's settling (the agent here
+	# waits for it: libjq in its monitor's maps): its end meets libjq
+	# loaded and used once already (jq seeds its hashes with getrandom at
+	# first use), and opens the log once, for the scan and the closing
+	# line both.
 	env "$nolsan" strace -f -o "$T/end.trace" \
 	    -e trace=rt_sigtimedwait,getrandom,openat \
-	    ag-spawn -n warm -- sh -c 'echo "[RESULT] {\"w\":1}"; sleep 0.3' >/dev/null 2>&1
-	end=$(awk '/rt_sigtimedwait.*SIGCHLD/ {f = 1} f' "$T/end.trace")
+	    ag-spawn -n warm -- sh -c 'echo "[RESULT] {\"w\":1}"; i=0
+	    until grep -q libjq /proc/$PPID/maps || [ $i -ge 100 ]; do
+	    sleep 0.05; i=$((i + 1)); done' >/dev/null 2>&1
+	# The end begins where the monitor looks for a stop request (the
+	# agent may have ended while the monitor was still settling: then
+	# no wait returns SIGCHLD).
+	end=$(awk '/openat\(.*"stop"/ {f = 1} f' "$T/end.trace")
 	is "past the settling, the end loads nothing and meets libjq warm" \
 	    "$(echo "$end" | grep -cE 'getrandom|libjq')" 0
 	is "  and opens the log once" "$(echo "$end" | grep -c '"output.log"')" 1

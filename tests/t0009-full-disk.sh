@@ -22,8 +22,10 @@ check "  no half-made directory" no_temp_dirs
 rm -f fill
 is "with room again it works" "$(ag-spawn -n after -- true)" after
 
-# Unwritable: the filesystem remounted read-only (once nothing writes).
+# Unwritable: the filesystem remounted read-only (once nothing writes:
+# the monitor may stay on a second to make its spare).
 ag-wait after >/dev/null
+monitor_gone after
 mount -o remount,ro "$M"
 expect_exit 125 "a read-only .project is exit 125" ag-spawn -n ro -- true
 like "  saying why" "$(cat "$T/.err")" "Read-only file system"
