@@ -356,30 +356,6 @@ settle_due(int64_t now, int64_t since, int64_t *wait)
 	return 0;
 }
 
-/* After the end of an agent that ended before M settled: the spare. */
-static void
-spare_after_end(struct project *p)
-{
-	int64_t since = clock_mono_ms(), wait = SETTLE_MS;
-	struct timespec ts;
-	int null;
-
-	/* Waiting, we hold the log open for writing no more (a filesystem
-	 * with a file open for writing cannot be remounted read-only). */
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
-		dup2(null, 1);
-		dup2(null, 2);
-		close(null);
-	}
-	while (!settle_due(clock_mono_ms(), since, &wait)) {
-		ts.tv_sec = wait / 1000;
-		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	agent_spare_make(p);
-}
-
 /*
  * M: the monitor.  Never returns.  It starts A (which records its own pid
  * before it execs), then waits for it, enforces its timeout, and records
@@ -562,8 +538,11 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* Not recorded: the lock stays held until we exit, and the
 	 * watchdog finds the agent lost then. */
 	sched_after_end(p, s->id, s->queue);
-	if (settle_at >= 0 && lockfd < 0)
-		spare_after_end(p);     /* a short agent */
+	/* A short agent: the spare now, if the machine has room (M does not
+	 * stay on for it: a script that removes the project once it has
+	 * waited would race it). */
+	if (settle_at >= 0 && lockfd < 0 && proc_cpu_room())
+		agent_spare_make(p);
 	_exit(0);
 early:
 	if (link >= 0)

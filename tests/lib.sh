@@ -78,8 +78,8 @@ gone() {
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'
 }
 
-# Wait (5 s at most) for the monitor of agent ID to be gone: after a
-# short agent's end it may stay a second for its spare (ag-spawn(1)).
+# Wait (5 s at most) for the monitor of agent ID to be gone: it syncs the
+# record after the waiter is woken, and may make a spare then.
 monitor_gone() {
 	_m=$(cat ".project/agents/$1/monitor"); _i=0
 	until gone "$_m" || [ $_i -ge 100 ]; do sleep 0.05; _i=$((_i + 1)); done

@@ -23,7 +23,7 @@ rm -f fill
 is "with room again it works" "$(ag-spawn -n after -- true)" after
 
 # Unwritable: the filesystem remounted read-only (once nothing writes:
-# the monitor may stay on a second to make its spare).
+# the monitor syncs the record after the waiter is woken).
 ag-wait after >/dev/null
 monitor_gone after
 mount -o remount,ro "$M"

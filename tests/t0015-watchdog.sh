@@ -138,7 +138,8 @@ ag-stop --all >/dev/null
 # Debris of writers killed mid-way, an hour old, goes; younger debris and
 # a directory whose spawn still holds its lock stay.
 mkdir -p debris/.project && cd debris
-ag-spawn -n d0 -- true >/dev/null && ag-wait d0 >/dev/null
+# (d0 runs past its settling: its monitor leaves a spare.)
+ag-spawn -n d0 -- sleep 0.3 >/dev/null && ag-wait d0 >/dev/null
 mkdir .project/agents/.tmp-dead1 .project/agents/.tmp-young .project/agents/.tmp-held .project/.spare-dead2
 : >.project/agents/.tmp-dead1/lock; : >.project/agents/.tmp-held/lock
 flock .project/agents/.tmp-held/lock sleep 30 & holder=$!
