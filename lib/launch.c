@@ -538,11 +538,9 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* Not recorded: the lock stays held until we exit, and the
 	 * watchdog finds the agent lost then. */
 	sched_after_end(p, s->id, s->queue);
-	/* A short agent: the spare now, if the machine has room (M does not
-	 * stay on for it: a script that removes the project once it has
-	 * waited would race it). */
-	if (settle_at >= 0 && lockfd < 0 && proc_cpu_room())
-		agent_spare_make(p);
+	/* A short agent, ended before we settled, leaves no spare: at its
+	 * end the machine is busy with its waiter, and a script that removes
+	 * the project once it has waited would race the making. */
 	_exit(0);
 early:
 	if (link >= 0)

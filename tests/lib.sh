@@ -79,7 +79,7 @@ gone() {
 }
 
 # Wait (5 s at most) for the monitor of agent ID to be gone: it syncs the
-# record after the waiter is woken, and may make a spare then.
+# record after the waiter is woken.
 monitor_gone() {
 	_m=$(cat ".project/agents/$1/monitor"); _i=0
 	until gone "$_m" || [ $_i -ge 100 ]; do sleep 0.05; _i=$((_i + 1)); done

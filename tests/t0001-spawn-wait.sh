@@ -44,12 +44,11 @@ ag-wait at-once >/dev/null
 # Spare directories: a monitor leaves one, a spawn takes it and fills its
 # files; one that is not ours is never written through.
 mkdir -p spare/.project && cd spare
-# A short agent's monitor makes it after the end, when the machine has
-# room: here the shell waits (a builtin) for a sleep started before.
-sleep 1 &
-ag-spawn -n s0 -- true >/dev/null
-wait $!
-monitor_gone s0
+# A monitor makes it once its agent has run 20 ms (and the machine has
+# room); an agent that ends sooner leaves none.
+ag-spawn -n s00 -- true >/dev/null && ag-wait s00 >/dev/null && monitor_gone s00
+is "an agent ended at once leaves no spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
+ag-spawn -n s0 -- sleep 0.3 >/dev/null && ag-wait s0 >/dev/null && monitor_gone s0
 check "a monitor leaves a spare directory" test -d .project/.spare.0
 is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
@@ -80,8 +79,8 @@ cd "$T"
 # What can wait waits for room.  While every CPU has more to run (loops
 # at nice 19: they count as running, and take little from this test), a
 # monitor puts off loading libjq and making a spare, and a second or so
-# later does them anyway; a short agent's monitor makes no spare, and
-# does not stay on for one.  On an idle machine they are done at once.
+# later does them anyway; a short agent's monitor does not stay on for
+# them.  On an idle machine they are done at once.
 mkdir -p busy/.project && cd busy
 loops=
 for i in $(seq $(($(nproc) * 2 + 1))); do
