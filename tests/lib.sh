@@ -78,11 +78,17 @@ gone() {
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'
 }
 
+# poll N CMD... : run CMD every 0.05 s until it succeeds, N times at most.
+poll() {
+	_n=$1 _i=0
+	shift
+	until "$@" || [ $_i -ge "$_n" ]; do sleep 0.05; _i=$((_i + 1)); done
+}
+
 # Wait (5 s at most) for the monitor of agent ID to be gone: it syncs the
 # record after the waiter is woken.
 monitor_gone() {
-	_m=$(cat ".project/agents/$1/monitor"); _i=0
-	until gone "$_m" || [ $_i -ge 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+	poll 100 gone "$(cat ".project/agents/$1/monitor")"
 }
 
 # The agent's state file, one word.

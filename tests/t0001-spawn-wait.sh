@@ -92,22 +92,21 @@ m=$(cat .project/agents/long/monitor)
 sleep 0.3
 is "a busy machine: the monitor puts off loading libjq" "$(grep -c libjq "/proc/$m/maps")" 0
 is "  and making a spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
-i=0; until grep -q libjq "/proc/$m/maps" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+poll 100 grep -q libjq "/proc/$m/maps"
 check "  for a second or so, then loads it anyway" grep -q libjq "/proc/$m/maps"
-i=0; until [ -d .project/.spare.0 ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+poll 100 test -d .project/.spare.0
 check "  and makes the spare" test -d .project/.spare.0
 rm -rf .project/.spare.*
 ag-spawn -n short -- true >/dev/null && ag-wait short >/dev/null
 m=$(cat .project/agents/short/monitor)
 sleep 0.3
-is "a short agent's monitor makes no spare, and is gone" \
-    "$(gone "$m" && echo gone; ls -d .project/.spare.* 2>/dev/null)" "gone"
+check "a short agent's monitor does not stay on after its end" gone "$m"
 kill $loops 2>/dev/null
 wait $loops 2>/dev/null
 rm -rf .project/.spare.*
 ag-spawn -n idle -- sleep 30 >/dev/null
 m=$(cat .project/agents/idle/monitor)
-i=0; until grep -q libjq "/proc/$m/maps" || [ $i -ge 16 ]; do sleep 0.05; i=$((i + 1)); done
+poll 16 grep -q libjq "/proc/$m/maps"
 check "an idle machine: the monitor loads libjq well within a second" grep -q libjq "/proc/$m/maps"
 kill -TERM "-$(cat .project/agents/long/pid)" "-$(cat .project/agents/idle/pid)"
 ag-wait long idle >/dev/null
