@@ -149,6 +149,17 @@ open_log(int dirfd)
 	    O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
+/*
+ * The CPUs the starter may run on, when agent_launch has kept it on one
+ * for the start (proc_pin_here): M and A inherit that one CPU, and each
+ * goes back to these before it goes on alone, A before its exec, M once
+ * A has exec'd.  In the starter's memory, which M and A share.
+ */
+static struct {
+	int on;
+	cpu_set_t saved;
+} pin;
+
 /* What M hands A across clone(CLONE_VM|CLONE_VFORK): A runs in M's
  * memory until it execs, so it reports a failure here. */
 struct child_args {
@@ -252,6 +263,8 @@ agent_child(void *arg)
 		    atomic_puts_at(c->dirfd, "pidstart", start, 0) < 0)
 			goto fail;
 	}
+	if (pin.on)
+		proc_unpin(&pin.saved);
 	reset_signals();
 	if (s->cwd && chdir(s->cwd) < 0) {
 		e = errno;
@@ -429,6 +442,11 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	e = errno;
 	munmap(stack, CHILD_STACK);
+	if (pin.on) {
+		/* The start is over: the starter is gone, A has exec'd. */
+		proc_unpin(&pin.saved);
+		pin.on = 0;
+	}
 	if (link >= 0)
 		close(link);
 	what = "cannot start the agent";
@@ -667,6 +685,9 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 		errno = e;
 		return -1;
 	}
+	/* From here to A's exec, the three of us hand over to each other:
+	 * on one CPU (see proc_pin_here). */
+	pin.on = proc_pin_here(&pin.saved);
 	mon_args.p = p;
 	mon_args.dirfd = dirfd;
 	mon_args.lockfd = lockfd;

@@ -183,3 +183,33 @@ proc_cpu_room(void)
 		cpus = 1;
 	return (running - 1) * 2 < cpus;
 }
+
+int
+proc_pin_here(cpu_set_t *saved)
+{
+	cpu_set_t one;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof *saved, saved) < 0 ||
+	    CPU_COUNT(saved) < 2 || (cpu = sched_getcpu()) < 0 ||
+	    cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, saved))
+		return 0;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+/* Only system calls and the stack: an agent calls it between clone and
+ * exec, in its monitor's memory. */
+void
+proc_unpin(const cpu_set_t *saved)
+{
+	cpu_set_t all;
+
+	if (sched_setaffinity(0, sizeof *saved, saved) == 0)
+		return;
+	memset(&all, 0xff, sizeof all);
+	if (sched_setaffinity(0, sizeof all, &all) < 0) {
+		/* no CPU at all: the one we have is what is left */
+	}
+}

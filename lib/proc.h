@@ -8,6 +8,7 @@
 #ifndef AG_PROC_H
 #define AG_PROC_H
 
+#include <sched.h>
 #include <sys/types.h>
 
 struct proc_id {
@@ -41,5 +42,19 @@ int proc_kill_group(const struct proc_id *id, int sig);
  * cannot tell.
  */
 int proc_cpu_room(void);
+
+/*
+ * Keep the caller, and the processes it makes from now on, on the CPU it
+ * runs on, and save the CPUs it may run on in *saved.  For a relay of
+ * short steps between processes (a spawn: starter, monitor, agent): on
+ * one CPU each hand-over is a context switch; on another, it wakes that
+ * CPU, which an idle virtual CPU pays for with hundreds of microseconds.
+ * Returns 1 when pinned; 0 when not (one CPU allowed anyway, or refused),
+ * and nothing changed.
+ */
+int proc_pin_here(cpu_set_t *saved);
+/* Back to the CPUs in *saved; where none of them may be had any more
+ * (taken offline, or out of the cpuset), to every CPU allowed. */
+void proc_unpin(const cpu_set_t *saved);
 
 #endif

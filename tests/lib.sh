@@ -80,9 +80,9 @@ gone() {
 
 # poll N CMD... : run CMD every 0.05 s until it succeeds, N times at most.
 poll() {
-	_n=$1 _i=0
+	_pn=$1 _pi=0
 	shift
-	until "$@" || [ $_i -ge "$_n" ]; do sleep 0.05; _i=$((_i + 1)); done
+	until "$@" || [ $_pi -ge "$_pn" ]; do sleep 0.05; _pi=$((_pi + 1)); done
 }
 
 # Wait (5 s at most) for the monitor of agent ID to be gone: it syncs the

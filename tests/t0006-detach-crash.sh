@@ -21,6 +21,39 @@ set -- $(sed -n 3p .project/agents/ids/output.log)
 is "own session: sid = pgid = pid" "$1 $2" "$(cat .project/agents/ids/pid) $(cat .project/agents/ids/pid)"
 is "stdin is /dev/null" "$(sed -n 5p .project/agents/ids/output.log)" /dev/null
 
+# A start keeps the spawner, its monitor and its agent on one CPU, so that
+# no idle CPU is woken at each hand-over; then the agent (before its exec)
+# and the monitor (once the agent runs) go back to the CPUs the spawner
+# was allowed.  A queued agent, started by a monitor, inherits them too.
+cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
+mine=$(cpus $$)
+say='sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status; sleep 1'
+# cpu_check NAME WANT: the agent's list (its first line of output) and
+# its monitor's, as long as it runs.
+cpu_check() {
+	a=.project/agents/$1
+	poll 100 eval 'grep -qs "^[0-9]" "$a/output.log" && [ -s "$a/monitor" ]'
+	m=$(cat "$a/monitor") want=$2
+	poll 40 eval '[ "$(cpus "$m")" = "$want" ]'
+	is "$1: the agent runs on the spawner's CPUs ($want)" "$(sed -n 3p "$a/output.log")" "$want"
+	is "  and so does its monitor" "$(cpus "$m")" "$want"
+	ag-wait "$1" >/dev/null
+}
+ag-spawn -n cpu -- sh -c "$say" >/dev/null
+cpu_check cpu "$mine"
+ag-spawn -n cpu1 -- sleep 0.3 >/dev/null
+ag-spawn -n cpu1-next --after cpu1 -- sh -c "$say" >/dev/null
+cpu_check cpu1-next "$mine"
+# A narrower set of two, where there are three CPUs or more: exactly it,
+# not every CPU.
+if [ "$(nproc)" -ge 3 ] && command -v taskset >/dev/null; then
+	two=$(taskset -c 0,1 sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status')
+	taskset -c 0,1 ag-spawn -n cpu2 -- sh -c "$say" >/dev/null
+	cpu_check cpu2 "$two"
+else
+	echo "# not run: a narrower set of CPUs needs 3 or more"
+fi
+
 # $(ag-spawn ...) returns at once: the agent does not hold our stdout.
 start=$(date +%s)
 id=$(ag-spawn -n holder -- sleep 5)
