@@ -200,6 +200,17 @@ monitor still syncing"
 	    "$(grep -oE '^[0-9]+ +(fsync|fdatasync)' "$T/sync.trace" | awk '{print $2}' | tr '\n' ' ')" \
 	    "fdatasync fsync "
 
+	# The monitor lets go of the lock, and then of the CPU: a waiter
+	# woken onto its CPU runs before the rest of the end (the syncs).
+	env "$nolsan" strace -f -o "$T/yield.trace" \
+	    -e trace=openat,close,sched_yield,fsync,fdatasync \
+	    ag-spawn -n yielder -- true >/dev/null 2>&1
+	lfd=$(sed -n 's/.*openat([0-9]*, "lock",.*= \([0-9]*\)$/\1/p' "$T/yield.trace" | head -n 1)
+	mp=$(awk '/fsync|fdatasync/ {print $1; exit}' "$T/yield.trace")
+	is "the monitor yields its CPU right after the unlock, before its syncs" \
+	    "$(awk -v p="$mp" -v c="close($lfd)" '$1 == p && f {sub(/\(.*/, "", $2); print $2; exit}
+	    $1 == p && index($2, c) == 1 {f = 1}' "$T/yield.trace")" sched_yield
+
 	# An agent that runs past its monitor's settling (the agent here
 	# waits for it: libjq in its monitor's maps): its end meets libjq
 	# loaded and used once already (jq seeds its hashes with getrandom at
