@@ -150,10 +150,9 @@ open_log(int dirfd)
 }
 
 /*
- * The CPUs the starter may run on, when agent_launch has kept it on one
- * for the start (proc_pin_here): M and A inherit that one CPU, and each
- * goes back to these before it goes on alone, A before its exec, M once
- * A has exec'd.  In the starter's memory, which M and A share.
+ * The CPUs M may run on, while it keeps itself and A on one to start A
+ * (proc_pin_here): A goes back to them before its exec, M once A has
+ * exec'd.  In M's memory, which A shares.
  */
 static struct {
 	int on;
@@ -437,13 +436,14 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* ASan's shadow may still hold the poison of an earlier mapping at
 	 * this address: the stack is new, say so. */
 	STACK_FRESH(stack, CHILD_STACK);
-	/* M sleeps until A has exec'd or exited. */
+	/* M sleeps until A has exec'd or exited: A takes M's CPU, rather
+	 * than one that may have to be woken (see proc_pin_here). */
+	pin.on = proc_pin_here(&pin.saved);
 	a = clone(agent_child, (char *)stack + CHILD_STACK,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	e = errno;
 	munmap(stack, CHILD_STACK);
 	if (pin.on) {
-		/* The start is over: the starter is gone, A has exec'd. */
 		proc_unpin(&pin.saved);
 		pin.on = 0;
 	}
@@ -685,9 +685,6 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 		errno = e;
 		return -1;
 	}
-	/* From here to A's exec, the three of us hand over to each other:
-	 * on one CPU (see proc_pin_here). */
-	pin.on = proc_pin_here(&pin.saved);
 	mon_args.p = p;
 	mon_args.dirfd = dirfd;
 	mon_args.lockfd = lockfd;

@@ -184,14 +184,18 @@ proc_cpu_room(void)
 	return (running - 1) * 2 < cpus;
 }
 
+/* Only system calls and the stack, and errno only when one fails: a
+ * monitor calls it in the memory, and with the thread pointer, of the
+ * spawner that cloned it.  (Not sched_getcpu: it reads the CPU from the
+ * spawner's rseq area, which the kernel keeps for the spawner.) */
 int
 proc_pin_here(cpu_set_t *saved)
 {
 	cpu_set_t one;
-	int cpu;
+	unsigned cpu;
 
 	if (sched_getaffinity(0, sizeof *saved, saved) < 0 ||
-	    CPU_COUNT(saved) < 2 || (cpu = sched_getcpu()) < 0 ||
+	    CPU_COUNT(saved) < 2 || syscall(SYS_getcpu, &cpu, NULL, NULL) < 0 ||
 	    cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, saved))
 		return 0;
 	CPU_ZERO(&one);
@@ -199,8 +203,8 @@ proc_pin_here(cpu_set_t *saved)
 	return sched_setaffinity(0, sizeof one, &one) == 0;
 }
 
-/* Only system calls and the stack: an agent calls it between clone and
- * exec, in its monitor's memory. */
+/* The same: an agent calls it between clone and exec, in its monitor's
+ * memory. */
 void
 proc_unpin(const cpu_set_t *saved)
 {

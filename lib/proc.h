@@ -45,12 +45,12 @@ int proc_cpu_room(void);
 
 /*
  * Keep the caller, and the processes it makes from now on, on the CPU it
- * runs on, and save the CPUs it may run on in *saved.  For a relay of
- * short steps between processes (a spawn: starter, monitor, agent): on
- * one CPU each hand-over is a context switch; on another, it wakes that
- * CPU, which an idle virtual CPU pays for with hundreds of microseconds.
- * Returns 1 when pinned; 0 when not (one CPU allowed anyway, or refused),
- * and nothing changed.
+ * runs on, and save the CPUs it may run on in *saved.  For a hand-over
+ * to a new process (a monitor's to its agent, which runs while the
+ * monitor sleeps): on the same CPU it is a context switch; on another, it
+ * may wake that CPU, which an idle virtual CPU pays for with hundreds of
+ * microseconds.  Returns 1 when pinned; 0 when not (one CPU allowed
+ * anyway, or refused), and nothing changed.
  */
 int proc_pin_here(cpu_set_t *saved);
 /* Back to the CPUs in *saved; where none of them may be had any more

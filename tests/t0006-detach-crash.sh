@@ -21,10 +21,10 @@ set -- $(sed -n 3p .project/agents/ids/output.log)
 is "own session: sid = pgid = pid" "$1 $2" "$(cat .project/agents/ids/pid) $(cat .project/agents/ids/pid)"
 is "stdin is /dev/null" "$(sed -n 5p .project/agents/ids/output.log)" /dev/null
 
-# A start keeps the spawner, its monitor and its agent on one CPU, so that
-# no idle CPU is woken at each hand-over; then the agent (before its exec)
-# and the monitor (once the agent runs) go back to the CPUs the spawner
-# was allowed.  A queued agent, started by a monitor, inherits them too.
+# A monitor starts its agent on its own CPU, so that no idle CPU is woken
+# for it; then the agent (before its exec) and the monitor (once the
+# agent runs) go back to the CPUs the spawner was allowed.  So does an
+# agent queued after it, which its monitor starts.
 cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
 mine=$(cpus $$)
 say='sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status; sleep 1'
