@@ -116,14 +116,19 @@ static struct {
 static void
 fill_row(struct row *w)
 {
+	struct agent_summary sum;
 	char buf[64];
-	int afd;
+	int afd, have;
 
 	afd = openat(work.p->agents, w->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (afd < 0)
 		return;         /* removed meanwhile */
 	w->st = agent_status_at(afd);
-	w->ended = status_is_final(w->st) ? read_ts(afd, "ended") : -1;
+	/* An ended agent's summary holds all but its cost (which billing
+	 * may still change): one file read instead of five. */
+	have = status_is_final(w->st) && agent_summary_read(afd, &sum) == 0;
+	w->ended = have ? sum.ended : status_is_final(w->st) ?
+	    read_ts(afd, "ended") : -1;
 	if (!work.all && status_is_final(w->st) && (work.running ||
 	    w->ended < 0 || work.now - w->ended > RECENT_MS))
 		goto out;
@@ -131,16 +136,23 @@ fill_row(struct row *w)
 	    !session_names_match(buf, work.session, work.sess_id,
 	    work.sess_aliases)))
 		goto out;
-	if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
-		snprintf(w->role, sizeof w->role, "-");
-	w->started = read_ts(afd, "started");
-	w->exit_code = -1;
-	if (work.json && status_is_final(w->st) &&
-	    read_line_at(afd, "exit", buf, sizeof buf) == 0)
-		w->exit_code = atoi(buf);
+	if (have) {
+		snprintf(w->role, sizeof w->role, "%s", sum.role);
+		w->started = sum.started;
+		w->exit_code = sum.exit_code;
+		snprintf(w->progress, sizeof w->progress, "%s", sum.progress);
+	} else {
+		if (read_line_at(afd, "role", w->role, sizeof w->role) < 0)
+			snprintf(w->role, sizeof w->role, "-");
+		w->started = read_ts(afd, "started");
+		w->exit_code = -1;
+		if (work.json && status_is_final(w->st) &&
+		    read_line_at(afd, "exit", buf, sizeof buf) == 0)
+			w->exit_code = atoi(buf);
+		log_last_progress(afd, w->progress, sizeof w->progress);
+	}
 	if (read_line_at(afd, "cost", buf, sizeof buf) == 0)
 		w->cost = strtod(buf, NULL);
-	log_last_progress(afd, w->progress, sizeof w->progress);
 	w->keep = 1;
 out:
 	close(afd);

@@ -181,7 +181,7 @@ static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
     "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
     "pidstart" };
 static const char *const end_files[] = { ".end-result.json", ".end-exit",
-    ".end-ended", ".end-status" };
+    ".end-ended", ".end-status", ".end-summary" };
 #define NSPARE (sizeof spare_files / sizeof spare_files[0])
 #define NEND (sizeof end_files / sizeof end_files[0])
 
@@ -422,7 +422,8 @@ command_json(int dirfd, const struct agent_spec *s)
 }
 
 /* The closing frame line, appended to the log open at fd, whose last
- * byte is last: a line the agent left unfinished is ended first. */
+ * byte is last: a line the agent left unfinished is ended first.
+ * Returns the bytes appended, or -1. */
 static int
 footer(int fd, const struct agent_end *e, const char *ts, char last)
 {
@@ -448,7 +449,69 @@ footer(int fd, const struct agent_end *e, const char *ts, char last)
 	if (n >= (int)sizeof line - 1)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
-	return write_all(fd, line, (size_t)n);
+	return write_all(fd, line, (size_t)n) < 0 ? -1 : n;
+}
+
+static int
+summary_write(int dirfd, int64_t started, const struct agent_end *e,
+    const char *role, const char *prog)
+{
+	char buf[400];
+	int n;
+
+	n = snprintf(buf, sizeof buf, "%lld %lld %d %s\n%s\n",
+	    (long long)started, (long long)e->ended_ms, e->exit_code, role,
+	    prog);
+	if (n < 0 || (size_t)n >= sizeof buf) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return atomic_write_at(dirfd, "summary", buf, (size_t)n, AF_PREPARED);
+}
+
+int
+agent_summary_read(int dirfd, struct agent_summary *s)
+{
+	char buf[400], *p, *end, *nl;
+	long long v[2];
+	long x;
+	ssize_t n;
+	size_t len;
+	int i;
+
+	if ((n = read_small_at(dirfd, "summary", buf, sizeof buf)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = buf;
+	for (i = 0; i < 2; i++) {
+		errno = 0;
+		v[i] = strtoll(p, &end, 10);
+		if (errno || end == p || *end != ' ' || v[i] < -1)
+			return -1;
+		p = end + 1;
+	}
+	errno = 0;
+	x = strtol(p, &end, 10);
+	if (errno || end == p || *end != ' ' || x < -1 || x > 255 + 128)
+		return -1;
+	p = end + 1;
+	if (!(nl = strchr(p, '\n')) || (len = (size_t)(nl - p)) == 0 ||
+	    len >= sizeof s->role)
+		return -1;
+	memcpy(s->role, p, len);
+	s->role[len] = '\0';
+	if (name_check(s->role))
+		return -1;
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')) || (len = (size_t)(nl - p)) >=
+	    sizeof s->progress || nl[1] != '\0')
+		return -1;
+	memcpy(s->progress, p, len);
+	s->progress[len] = '\0';
+	s->started = v[0];
+	s->ended = v[1];
+	s->exit_code = (int)x;
+	return 0;
 }
 
 int
@@ -457,7 +520,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 {
 	char ts[AG_TS_LEN], started[AG_TS_LEN], role[AG_NAME_MAX + 2];
 	char parent[AG_ID_MAX + 2], session[AG_NAME_MAX + 2];
-	char old[NAME_MAX + 1];
+	char old[NAME_MAX + 1], prog[200];
 	struct log_summary sum;
 	size_t k;
 	struct usage u;
@@ -481,6 +544,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		log_summary_free(&sum);
 		return -1;
 	}
+	/* As ag-ps would read it now: from the scan, not a second read. */
+	log_progress_after(&sum, (size_t)w, prog, sizeof prog);
 	if (e->spec && e->spec->started_ms > 0) {
 		start_ms = e->spec->started_ms;
 		ts_format(start_ms, started);
@@ -591,6 +656,9 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		*e->unlock = -1;
 		sched_yield();
 	}
+	/* Not needed by any waiter: for ag-ps, after them. */
+	if (summary_write(dirfd, have_start ? start_ms : -1, e, role, prog) < 0)
+		ag_warn("cannot write agents/%s/summary", id);
 	if (old[0])
 		unlinkat(dirfd, old, 0);
 	for (k = 0; k < NEND; k++)              /* those not used */

@@ -3,7 +3,7 @@
  *
  * The files: status cmd argv role parent session description cwd timeout
  * grace queue after environ started ended exit pid pidstart monitor lock
- * heartbeat output.log result.json stop cost claude_session billed.
+ * heartbeat output.log result.json stop cost claude_session billed summary.
  * Whoever changes an agent's status holds its "lock": the monitor for the
  * agent's whole life, until the final status is written (so a free lock on
  * a running agent means its monitor is gone), anyone else briefly with
@@ -59,6 +59,25 @@ enum agent_status agent_status_at(int dirfd);
  */
 int agent_status_set(int dirfd, enum agent_status st, int flags, char *old,
     size_t cap);
+
+/*
+ * An ended agent's "summary": what ag-ps shows of it, in one file rather
+ * than five (started, ended, exit, role, and the last [PROGRESS] of
+ * output.log).  Two lines: "STARTED_MS ENDED_MS EXIT ROLE" (ms since the
+ * epoch, -1 when unknown; EXIT -1 when there is none) and the progress
+ * text (empty when none).  The end writes it once the status is final,
+ * from the values it has just written; it is never changed after.  A
+ * cache: where it is missing (an end cut short, an agent ended by an
+ * older ag) or unreadable, a reader reads those files instead.
+ */
+struct agent_summary {
+	int64_t started, ended;
+	int exit_code;
+	char role[AG_NAME_MAX + 1];
+	char progress[200];
+};
+/* 0, or -1 when there is no summary that parses. */
+int agent_summary_read(int dirfd, struct agent_summary *s);
 
 /*
  * Write the spec into a directory nobody sees yet (an agent's temporary

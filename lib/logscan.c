@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,7 +14,7 @@
  * *last gets the log's last byte ('\n' for an empty or unread log).
  */
 static char *
-read_tail_fd(int fd, size_t max, size_t *lenp, char *last)
+read_tail_fd(int fd, size_t max, size_t *lenp, char *last, long long *size)
 {
 	struct stat st;
 	size_t want, n = 0;
@@ -21,8 +22,10 @@ read_tail_fd(int fd, size_t max, size_t *lenp, char *last)
 	char *buf;
 
 	*last = '\n';
+	*size = 0;
 	if (fstat(fd, &st) < 0)
 		return NULL;
+	*size = (long long)st.st_size;
 	want = (size_t)st.st_size < max ? (size_t)st.st_size : max;
 	off = st.st_size - (off_t)want;
 	if (!(buf = malloc(want + 1)))
@@ -52,11 +55,12 @@ static char *
 read_tail(int dirfd, size_t max, size_t *lenp)
 {
 	char *buf, last;
+	long long size;
 	int fd = openat(dirfd, "output.log", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NULL;
-	buf = read_tail_fd(fd, max, lenp, &last);
+	buf = read_tail_fd(fd, max, lenp, &last, &size);
 	close(fd);
 	return buf;
 }
@@ -142,16 +146,43 @@ maybe_claude(const char *line, size_t len)
 	    memmem(line, len, "total_cost_usd", 14);
 }
 
+/* The text of a [PROGRESS] line from p (just past the marker) to its end:
+ * leading blanks and a trailing CR dropped, control characters shown as
+ * spaces, cut to cap - 1 bytes. */
+static void
+progress_text(const char *p, char *out, size_t cap)
+{
+	const char *e;
+	size_t len, i;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = strchr(p, '\n');
+	len = e ? (size_t)(e - p) : strlen(p);
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = ' ';
+}
+
 void
 log_scan(int fd, struct log_summary *s, char *last)
 {
 	struct ring logs = { 0 }, errs = { 0 };
 	const char *result = NULL, *claude = NULL;
 	size_t result_len = 0, claude_len = 0, len, i, start = 0;
-	char *buf = read_tail_fd(fd, LOG_SCAN_BYTES, &len, last);
+	char *buf = read_tail_fd(fd, LOG_SCAN_BYTES, &len, last, &s->size);
+	const char *prog = NULL;
 
 	s->metrics = jv_object();
 	s->claude = jv_null();
+	s->progress_at = -1;
+	s->progress[0] = '\0';
 	if (!buf) {
 		s->logs = jv_array();
 		s->errors = jv_array();
@@ -170,6 +201,8 @@ log_scan(int fd, struct log_summary *s, char *last)
 			n--;
 		if (n == 0 || is_frame(line, n))
 			continue;
+		if (starts(line, n, "[PROGRESS]"))
+			prog = line;
 		if (starts(line, n, "[RESULT]")) {
 			result = line + 8;
 			result_len = n - 8;
@@ -181,6 +214,11 @@ log_scan(int fd, struct log_summary *s, char *last)
 		ring_push(&logs, line, n);
 		if (log_line_is_error(line, n))
 			ring_push(&errs, line, n);
+	}
+	if (prog) {
+		/* The buffer ends where the log does. */
+		s->progress_at = s->size - (long long)len + (prog - buf);
+		progress_text(prog + 10, s->progress, sizeof s->progress);
 	}
 	s->logs = ring_array(&logs);
 	s->errors = ring_array(&errs);
@@ -231,7 +269,7 @@ void
 log_last_progress(int dirfd, char *out, size_t cap)
 {
 	size_t len, i;
-	char *buf = read_tail(dirfd, 8192, &len), *p = NULL, *e;
+	char *buf = read_tail(dirfd, LOG_PROGRESS_BYTES, &len), *p = NULL;
 
 	out[0] = '\0';
 	if (!buf)
@@ -241,20 +279,22 @@ log_last_progress(int dirfd, char *out, size_t cap)
 		    !memcmp(buf + i, "[PROGRESS]", 10))
 			p = buf + i + 10;
 	}
-	if (p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		e = strchr(p, '\n');
-		len = e ? (size_t)(e - p) : strlen(p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if (len >= cap)
-			len = cap - 1;
-		memcpy(out, p, len);
-		out[len] = '\0';
-		for (i = 0; i < len; i++)
-			if ((unsigned char)out[i] < 0x20)
-				out[i] = ' ';
-	}
+	if (p)
+		progress_text(p, out, cap);
 	free(buf);
+}
+
+void
+log_progress_after(const struct log_summary *s, size_t n, char *out,
+    size_t cap)
+{
+	long long end = s->size + (long long)n;
+
+	out[0] = '\0';
+	/* log_last_progress reads the last LOG_PROGRESS_BYTES, and drops the
+	 * line they begin in: a line starting right at their start too. */
+	if (s->progress_at < 0 || (end > LOG_PROGRESS_BYTES &&
+	    s->progress_at < end - LOG_PROGRESS_BYTES + 1))
+		return;
+	snprintf(out, cap, "%s", s->progress);
 }

@@ -17,11 +17,16 @@
 #define LOG_KEEP_LINES 20
 #define LOG_LINE_MAX 400        /* longer lines are cut in result.json */
 
+#define LOG_PROGRESS_BYTES 8192  /* log_last_progress looks this far back */
+
 struct log_summary {
 	jv logs;                /* array of the last lines */
 	jv errors;              /* array of error-looking lines */
 	jv metrics;             /* object after the last [RESULT], or {} */
 	jv claude;              /* the last Claude result object, or null */
+	long long size;         /* the log's size as scanned */
+	long long progress_at;  /* where the last [PROGRESS] line starts, or -1 */
+	char progress[200];     /* its text */
 };
 
 /*
@@ -32,7 +37,12 @@ struct log_summary {
 void log_scan(int fd, struct log_summary *s, char *last);
 /* Free what log_scan made. */
 void log_summary_free(struct log_summary *s);
-/* The text after the last "[PROGRESS]" in the last few KiB, or "". */
+/* The text after the last "[PROGRESS]" in the last LOG_PROGRESS_BYTES
+ * of the log, or "". */
 void log_last_progress(int dirfd, char *buf, size_t cap);
+/* What log_last_progress will find once n more bytes (no [PROGRESS] line
+ * among them) are appended to the log log_scan scanned: no second read. */
+void log_progress_after(const struct log_summary *s, size_t n, char *buf,
+    size_t cap);
 
 #endif

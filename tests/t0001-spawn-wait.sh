@@ -52,7 +52,7 @@ ag-spawn -n s0 -- sleep 0.3 >/dev/null && ag-wait s0 >/dev/null && monitor_gone 
 check "a monitor leaves a spare directory" test -d .project/.spare.0
 is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
-is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status "
+is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status .end-summary "
 ino=$(stat -c %i .project/.spare.0/cmd)
 eino=$(stat -c %i .project/.spare.0/.end-exit .project/.spare.0/.end-result.json | tr '\n' ' ')
 ag-spawn -n s1 -- echo filled >/dev/null && ag-wait s1 >/dev/null

@@ -29,10 +29,12 @@ is "queued agents show queued" "$(echo "$out" | awk -F'\t' '$1=="waiting"{print 
 is "recently ended agents are shown by default" "$(echo "$out" | awk -F'\t' '$1=="lint"{print $3}')" failed
 run=$(ag-ps --running | cut -f1 | tail -n +2 | sort | tr '\n' ' ')
 is "--running: only queued and running" "$run" "build hold waiting "
-# An agent that ended long ago: hidden by default, shown by --all.
+# An agent that ended long ago: hidden by default, shown by --all.  (Its
+# summary, which ag-ps reads first, would say otherwise: see below.)
 ag-spawn -n old -- true >/dev/null
 ag-wait old >/dev/null
 echo 2020-01-01T00:00:00.000Z >.project/agents/old/ended
+rm .project/agents/old/summary
 is "by default an agent that ended over an hour ago is hidden" "$(ag-ps | grep -c '^old')" 0
 is "--all shows it" "$(ag-ps --all | grep -c '^old')" 1
 
@@ -47,6 +49,29 @@ is "--json: one object per agent" "$j" '{"id":"build","role":"supervisor","statu
 is "--json: every line parses" "$(ag-ps --all --json | jq -s length)" "$(ls .project/agents | wc -l | tr -d ' ')"
 is "--json: the parent" "$(ag-ps --all --json | jq -r 'select(.id=="p.c.g") | .parent')" p.c
 is "--json: exit code of a failed agent" "$(ag-ps --all --json | jq -r 'select(.id=="lint") | .exit_code')" 1
+# An ended agent's summary: what ag-ps shows of it, in one file that it
+# reads instead of five.
+ag-spawn -n sum -r summer -- sh -c 'echo "[PROGRESS] 1/2 half"; echo "[PROGRESS] 2/2 all"; exit 4' >/dev/null
+ag-wait sum >/dev/null
+a=.project/agents/sum
+ms() { date -d "$(cat "$a/$1")" +%s%3N; }
+is "an ended agent has a summary: started and ended in ms, exit, role; its last progress" \
+    "$(cat $a/summary)" "$(ms started) $(ms ended) 4 summer
+2/2 all"
+row=$(ag-ps --all --json | jq -c 'select(.id=="sum")')
+is "  which ag-ps shows" "$(echo "$row" | jq -c '[.role, .exit_code, .progress, .elapsed_ms == ('"$(ms ended) - $(ms started)"')]')" '["summer",4,"2/2 all",true]'
+echo other >$a/role
+is "  reading it, not the files it sums up" "$(ag-ps --all --json | jq -c 'select(.id=="sum")')" "$row"
+echo summer >$a/role
+rm $a/summary
+is "without it, the files give the same row" "$(ag-ps --all --json | jq -c 'select(.id=="sum")')" "$row"
+echo other >$a/role
+printf '1 2 3\n' >$a/summary
+is "  and so they do when it does not parse" "$(ag-ps --all --json | jq -r 'select(.id=="sum") | .role')" other
+ag-spawn -n stopped -- sleep 30 >/dev/null
+ag-stop stopped >/dev/null
+is "an agent stopped has one too" "$(st stopped) $(sed -n 1p .project/agents/stopped/summary | cut -d' ' -f3-)" "stopped 143 workagent"
+
 expect_exit 2 "--all with --running" ag-ps --all --running
 # -s keeps the agents of one session (recorded in their session file).
 echo release-42 >.project/agents/lint/session

@@ -388,6 +388,46 @@ main(void)
 		log_summary_free(&sum);
 	}
 
+	/* What an end finds from its scan (log_progress_after) is what
+	 * log_progress reads once the closing line is in, the [PROGRESS]
+	 * line just inside the last LOG_PROGRESS_BYTES, at their edge, or
+	 * just outside. */
+	{
+		static const char close_line[] = "[COMPLETE] 2026-11-22T00:00:00.000Z\n";
+		static char log[3 * LOG_PROGRESS_BYTES];
+		size_t f = sizeof close_line - 1, b, n, k;
+		char got[200], want[200];
+		int same = 0, inside = 0, outside = 0, runs = 0;
+
+		for (b = LOG_PROGRESS_BYTES - f - 40; b < LOG_PROGRESS_BYTES - f; b++) {
+			n = 0;
+			memcpy(log + n, "[PROGRESS] early\n", 17);
+			n += 17;
+			for (k = 0; k < 300; k++)
+				log[n++] = k % 50 == 49 ? '\n' : 'a';
+			memcpy(log + n, "[PROGRESS] near\r\n", 18);
+			n += 18;
+			for (k = 0; k < b; k++)
+				log[n++] = k % 100 == 99 || k == b - 1 ? '\n' : 'y';
+			scan_log(d, log, n, &sum, &last);
+			fd = openat(d, "output.log", O_WRONLY | O_APPEND);
+			if (fd < 0 || write(fd, close_line, f) != (ssize_t)f ||
+			    close(fd) < 0)
+				break;
+			log_progress_after(&sum, f, got, sizeof got);
+			log_last_progress(d, want, sizeof want);
+			same += !strcmp(got, want);
+			inside += !strcmp(want, "near");
+			outside += !strcmp(want, "");
+			runs++;
+			log_summary_free(&sum);
+		}
+		OK(runs == 40 && same == runs, "the scan's progress is log_last_progress's, "
+		    "at every distance from the edge (%d of %d)", same, runs);
+		OK(inside > 0 && outside > 0, "  on both sides of it (%d, %d)",
+		    inside, outside);
+	}
+
 	close(d);
 	rm_rf_at(AT_FDCWD, tmpl);
 	OK(access(tmpl, F_OK) < 0, "rm -rf");
