@@ -492,7 +492,7 @@ agent_summary_read(int dirfd, struct agent_summary *s)
 	}
 	errno = 0;
 	x = strtol(p, &end, 10);
-	if (errno || end == p || *end != ' ' || x < -1 || x > 255 + 128)
+	if (errno || end == p || *end != ' ' || x < -1 || x > 255)
 		return -1;
 	p = end + 1;
 	if (!(nl = strchr(p, '\n')) || (len = (size_t)(nl - p)) == 0 ||
