@@ -25,9 +25,10 @@ is "stdin is /dev/null" "$(sed -n 5p .project/agents/ids/output.log)" /dev/null
 # for it; then the agent (before its exec) and the monitor (once the
 # agent runs) go back to the CPUs the spawner was allowed.  So does an
 # agent queued after it, which its monitor starts.
-cpus() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
+cal='s/^Cpus_allowed_list:[[:space:]]*//p'
+cpus() { sed -n "$cal" "/proc/$1/status" 2>/dev/null; }
 mine=$(cpus $$)
-say='sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status; sleep 1'
+say="sed -n '$cal' /proc/self/status; sleep 1"
 # cpu_check NAME WANT: the agent's list (its first line of output) and
 # its monitor's, as long as it runs.
 cpu_check() {
@@ -47,11 +48,26 @@ cpu_check cpu1-next "$mine"
 # A narrower set of two, where there are three CPUs or more: exactly it,
 # not every CPU.
 if [ "$(nproc)" -ge 3 ] && command -v taskset >/dev/null; then
-	two=$(taskset -c 0,1 sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status')
+	two=$(taskset -c 0,1 sed -n "$cal" /proc/self/status)
 	taskset -c 0,1 ag-spawn -n cpu2 -- sh -c "$say" >/dev/null
 	cpu_check cpu2 "$two"
 else
 	echo "# not run: a narrower set of CPUs needs 3 or more"
+fi
+# The pin itself: the monitor keeps itself on one CPU right before it
+# clones the agent (which then takes that CPU as the monitor sleeps).
+if [ "$(nproc)" -ge 2 ] && command -v strace >/dev/null; then
+	# One trace file a process (-ff): no lines cut by another's.
+	mkdir "$T/pin"
+	env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" strace -ff \
+	    -o "$T/pin/t" -e trace=sched_setaffinity,clone \
+	    ag-spawn -n pinned -- true >/dev/null 2>&1
+	like "the monitor's last call before it clones the agent pins it to one CPU" \
+	    "$(cat "$T"/pin/t.* | awk '/CLONE_VFORK/ {print prev; exit} {prev = $0}')" \
+	    '^sched_setaffinity\(0, [0-9]+, \[[0-9]+\]\) += 0$'
+	ag-wait pinned >/dev/null
+else
+	echo "# not run: the pin needs 2 CPUs and strace"
 fi
 
 # $(ag-spawn ...) returns at once: the agent does not hold our stdout.
