@@ -234,15 +234,39 @@ join_session(struct project *p, char *session)
 
 /* A command that cannot be executed: the agent is recorded failed with
  * 127 or 126, as a shell would report it, and nothing is started. */
+/*
+ * s with its control characters spelled out (\r, \t, \x01): a #! line
+ * saved with DOS line endings names "/bin/sh\r", which must show.
+ */
+static const char *
+visible(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s && n + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\r' || c == '\t') {
+			buf[n++] = '\\';
+			buf[n++] = c == '\r' ? 'r' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
+		} else {
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static int
-record_exec_failure(int dirfd, struct agent_spec *s, int e)
+record_exec_failure(int dirfd, struct agent_spec *s, const char *what, int e)
 {
 	struct agent_end end;
 	int n, fd, r;
 	char *msg;
 
-	n = asprintf(&msg, "%s: cannot execute %s: %s\n", ag_prog, s->argv[0],
-	    strerror(e));
+	n = asprintf(&msg, "%s: %s: %s\n", ag_prog, what, strerror(e));
 	if (n < 0)
 		return -1;
 	fd = openat(dirfd, "output.log", O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -272,7 +296,7 @@ main(int argc, char **argv)
 	int isolate = 0, k, exec_err;
 	struct launch launch = { -1, -1, -1, NULL };
 	long slots = 0;
-	char **ep, *cwd;
+	char **ep, *cwd, interp[256], what[PATH_MAX + 300];
 
 	ag_setprog(argv[0]);
 	memset(&s, 0, sizeof s);
@@ -479,6 +503,14 @@ again:
 	exec_err = command_resolve(s.argv[0], s.envp, &s.exec_path);
 	if (exec_err == ENOMEM)
 		ag_die(AG_EXIT_FAIL, "out of memory");
+	if (!exec_err && (exec_err = command_interp_check(s.exec_path ?
+	    s.exec_path : s.argv[0], interp, sizeof interp))) {
+		char shown[4 * sizeof interp];
+
+		snprintf(what, sizeof what, "cannot execute %s: interpreter "
+		    "'%s'", s.argv[0], visible(interp, shown, sizeof shown));
+	} else
+		snprintf(what, sizeof what, "cannot execute %s", s.argv[0]);
 	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp, !queued && !exec_err)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);
@@ -506,7 +538,7 @@ again:
 	}
 	if (exec_err) {
 		/* It cannot run: record it failed, start nothing. */
-		if (record_exec_failure(dirfd, &s, exec_err) < 0)
+		if (record_exec_failure(dirfd, &s, what, exec_err) < 0)
 			fail_temp(&p, tmp, "cannot write the agent's files");
 		close(lockfd);
 		if (publish(&p, tmp, s.id) < 0) {
@@ -520,7 +552,7 @@ again:
 		printf("%s\n", s.id);
 		fflush(stdout);
 		errno = exec_err;
-		ag_warn("cannot execute %s", s.argv[0]);
+		ag_warn("%s", what);
 		ag_exit(exec_errno_code(exec_err));
 	}
 	if (!queued) {

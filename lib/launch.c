@@ -111,6 +111,95 @@ command_resolve(const char *cmd, char **envp, char **out)
 	return seen_eacces ? EACCES : ENOENT;
 }
 
+/*
+ * Linux reads this much of a file to find its #! line (BINPRM_BUF_SIZE),
+ * and runs a chain of at most this many scripts, each the interpreter of
+ * the one before (a sixth is ELOOP).
+ */
+#define SHEBANG_BUF 256
+#define SHEBANG_DEPTH 5
+
+static int
+spacetab(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The interpreter the #! line of path names, cut out as the kernel does
+ * (binfmt_script): 1 and the name in out, or 0 for a file that is not a
+ * script to the kernel, or that we cannot read (exec does not need to).
+ */
+static int
+shebang_of(const char *path, char *out, size_t size)
+{
+	char buf[SHEBANG_BUF], *end, *name, *sep;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return 0;
+	memset(buf, 0, sizeof buf);     /* as the kernel's: zeros past EOF */
+	do
+		n = pread(fd, buf, sizeof buf, 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+		return 0;
+	if (!(end = memchr(buf, '\n', sizeof buf))) {
+		/* No newline: the name must end inside what was read. */
+		for (name = buf + 2; name < buf + sizeof buf && spacetab(*name);
+		    name++)
+			;
+		for (sep = name; sep < buf + sizeof buf && !spacetab(*sep) &&
+		    *sep; sep++)
+			;
+		if (name == buf + sizeof buf || sep == buf + sizeof buf)
+			return 0;
+		end = buf + sizeof buf - 1;
+	}
+	while (end > buf + 2 && spacetab(end[-1]))
+		end--;
+	for (name = buf + 2; name < end && spacetab(*name); name++)
+		;
+	for (sep = name; sep < end && !spacetab(*sep) && *sep; sep++)
+		;
+	if (sep == name || (size_t)(sep - name) >= size)
+		return 0;
+	memcpy(out, name, (size_t)(sep - name));
+	out[sep - name] = '\0';
+	return 1;
+}
+
+int
+command_interp_check(const char *path, char *interp, size_t size)
+{
+	char name[2][SHEBANG_BUF];
+	const char *at = path;
+	struct stat st;
+	int depth, e;
+
+	for (depth = 0; depth < SHEBANG_DEPTH; depth++) {
+		char *next = name[depth & 1];
+
+		if (!shebang_of(at, next, sizeof name[0]))
+			return 0;
+		if (stat(next, &st) < 0)
+			e = errno;
+		else if (!S_ISREG(st.st_mode))
+			e = EACCES;
+		else if (access(next, X_OK) < 0)
+			e = errno;
+		else {
+			at = next;
+			continue;
+		}
+		snprintf(interp, size, "%s", next);
+		return e;
+	}
+	return 0;               /* deeper: the exec's to judge */
+}
+
 int
 exec_errno_code(int e)
 {
@@ -170,14 +259,17 @@ struct child_args {
 	int err;                /* set by A when it did not get to exec */
 };
 
+/* "ag-spawn: WHAT ARG: strerror(e)", one line in one write. */
 static void
-put_msg(const char *a, const char *b, const char *c)
+put_msg(const char *what, const char *arg, int e)
 {
-	struct iovec v[5] = { { (void *)ag_prog, strlen(ag_prog) },
-	    { ": ", 2 }, { (void *)a, strlen(a) }, { (void *)b, strlen(b) },
-	    { (void *)c, strlen(c) } };
+	const char *why = strerror(e);
+	struct iovec v[7] = { { (void *)ag_prog, strlen(ag_prog) },
+	    { ": ", 2 }, { (void *)what, strlen(what) },
+	    { (void *)arg, strlen(arg) }, { ": ", 2 },
+	    { (void *)why, strlen(why) }, { "\n", 1 } };
 
-	if (writev(2, v, 5) < 0) {
+	if (writev(2, v, 7) < 0) {
 		/* output.log unwritable: the exit code still tells */
 	}
 }
@@ -267,8 +359,7 @@ agent_child(void *arg)
 	reset_signals();
 	if (s->cwd && chdir(s->cwd) < 0) {
 		e = errno;
-		put_msg("cannot enter ", s->cwd, ": ");
-		put_msg(strerror(e), "", "\n");
+		put_msg("cannot enter ", s->cwd, e);
 		child_exit(exec_errno_code(e));
 		return 0;
 	}
@@ -290,8 +381,7 @@ agent_child(void *arg)
 		errno = ENOEXEC;
 	}
 	e = errno;
-	put_msg("cannot execute ", s->argv[0], ": ");
-	put_msg(strerror(e), "", "\n");
+	put_msg("cannot execute ", s->argv[0], e);
 	child_exit(exec_errno_code(e));
 	return 0;
 fail:

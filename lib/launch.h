@@ -85,6 +85,14 @@ int agent_write_header(int dirfd, const struct agent_spec *s);
  * without starting anything.
  */
 int command_resolve(const char *cmd, char **envp, char **out);
+/*
+ * When path is a script, check the interpreter its #! line names as the
+ * exec will (and its interpreter's, when that is a script too): 0, or the
+ * errno the exec would fail with (ENOENT, EACCES, ...) and the
+ * interpreter's name in interp.  A "#!/bin/sh\r" line from a DOS editor
+ * names "/bin/sh\r", which is not found.
+ */
+int command_interp_check(const char *path, char *interp, size_t size);
 /* Exit code for an exec errno: 127 not found, 126 not executable. */
 int exec_errno_code(int e);
 

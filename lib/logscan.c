@@ -87,7 +87,8 @@ static int
 log_line_is_error(const char *line, size_t len)
 {
 	static const char *const words[] = { "error", "fatal", "exception",
-	    "traceback", "panic", "failed", "failure", NULL };
+	    "traceback", "panic", "failed", "failure", "cannot ", "denied",
+	    "not found", "no such file", "segmentation fault", NULL };
 	char low[512];
 	size_t i, n = len < sizeof low - 1 ? len : sizeof low - 1;
 	int k;

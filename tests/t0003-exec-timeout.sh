@@ -14,6 +14,50 @@ expect_exit 126 "a file that is not executable is 126" ag-spawn -n ne -- ./noexe
 is "  recorded failed with 126" "$(st ne) $(cat .project/agents/ne/exit)" "failed 126"
 is "ag-wait agrees" "$(ag-wait nf ne)" "nf failed 127
 ne failed 126"
+is "the reason is among the result's errors" "$(jq -r '.output.errors[0]' .project/agents/nf/result.json)" "ag-spawn: cannot execute /no/such/cmd: No such file or directory"
+
+# A script whose #! interpreter cannot run is refused the same way, read
+# as the kernel reads it; one that can run runs.
+printf '#!/no/such/interp -x\necho ran\n' >noint
+chmod +x noint
+expect_exit 127 "a script whose interpreter is missing is 127" ag-spawn -n noint -- ./noint
+is "  the message names the interpreter" "$(cat "$T/.err")" "ag-spawn: cannot execute ./noint: interpreter '/no/such/interp': No such file or directory"
+is "  recorded failed 127 before ag-spawn returned" "$(st noint) $(cat .project/agents/noint/exit)" "failed 127"
+printf '#!/bin/sh\r\necho ran\r\n' >crlf
+chmod +x crlf
+expect_exit 127 "a #! line with a DOS line ending is 127" ag-spawn -n crlf -- ./crlf
+is "  the carriage return is shown" "$(cat "$T/.err")" "ag-spawn: cannot execute ./crlf: interpreter '/bin/sh\\r': No such file or directory"
+printf '#!%s\n' "$PWD/noexec" >viaplain
+chmod +x viaplain
+expect_exit 126 "an interpreter that is not executable is 126" ag-spawn -n viaplain -- ./viaplain
+printf '#!%s\n' "$PWD/noint" >nested
+chmod +x nested
+expect_exit 127 "an interpreter that is a script with a missing interpreter is 127" ag-spawn -n nested -- ./nested
+check "  nothing was started for any of them (no monitor, no pid)" sh -c 'for a in noint crlf viaplain nested; do
+	test -e .project/agents/$a/monitor -o -e .project/agents/$a/pid && exit 1
+done; exit 0'
+printf '#!  /bin/sh   -e  \necho "ran $1"\n' >spaced
+printf '#!%s\n' "$PWD/spaced" >viaspaced
+printf '#!\necho "ran bare"\n' >bare
+chmod +x spaced viaspaced bare
+ag-spawn -n spaced -- ./spaced a >/dev/null
+ag-spawn -n viaspaced -- ./viaspaced >/dev/null
+ag-spawn -n bare -- ./bare >/dev/null
+is "scripts that can run do: spaced #! line, a script as interpreter, an empty #!" "$(ag-wait spaced viaspaced bare)" "spaced completed 0
+viaspaced completed 0
+bare completed 0"
+like "  and said so" "$(grep -h '^ran' .project/agents/spaced/output.log .project/agents/bare/output.log | tr '\n' ' ')" "^ran a ran bare $"
+
+# What only the exec can tell is said by the agent's own start: a queued
+# agent's command, removed before its turn.
+printf '#!/bin/sh\necho hi\n' >soon-gone
+chmod +x soon-gone
+ag-spawn -n holder -q solo -- sleep 0.5 >/dev/null
+ag-spawn -n gone -q solo -- ./soon-gone >/dev/null
+rm soon-gone
+ag-wait gone >/dev/null
+is "a command gone by its start: failed 127" "$(st gone) $(cat .project/agents/gone/exit)" "failed 127"
+is "  with one whole message line in output.log" "$(grep -v '^\[' .project/agents/gone/output.log | grep -v '^Task:')" "ag-spawn: cannot execute ./soon-gone: No such file or directory"
 
 ag-spawn -n to -t 300ms -- sleep 30 >/dev/null
 expect_exit 1 "a timed-out agent makes ag-wait exit 1" ag-wait to
