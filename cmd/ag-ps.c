@@ -45,6 +45,7 @@ usage(void)
 struct row {
 	char *id;
 	int keep;                       /* passes the filters */
+	int in_session;                 /* -s: the agent says it is of it */
 	char role[AG_NAME_MAX + 1];
 	enum agent_status st;
 	int64_t started, ended;         /* -1 when unknown */
@@ -108,6 +109,7 @@ static struct {
 	size_t n;
 	int all, running, json;
 	const char *session;            /* -s: its name, id, old names */
+	int unknown;                    /* -s names no live or archived one */
 	char sess_name[AG_NAME_MAX + 1], sess_id[AG_NAME_MAX + 2];
 	char *sess_aliases;
 	int64_t now;
@@ -129,12 +131,13 @@ fill_row(struct row *w)
 	have = status_is_final(w->st) && agent_summary_read(afd, &sum) == 0;
 	w->ended = have ? sum.ended : status_is_final(w->st) ?
 	    read_ts(afd, "ended") : -1;
-	if (!work.all && status_is_final(w->st) && (work.running ||
-	    w->ended < 0 || work.now - w->ended > RECENT_MS))
-		goto out;
 	if (work.session && (read_line_at(afd, "session", buf, sizeof buf) < 0 ||
 	    !session_names_match(buf, work.session, work.sess_id,
 	    work.sess_aliases)))
+		goto out;
+	w->in_session = 1;
+	if (!work.all && status_is_final(w->st) && (work.running ||
+	    w->ended < 0 || work.now - w->ended > RECENT_MS))
 		goto out;
 	if (have) {
 		snprintf(w->role, sizeof w->role, "%s", sum.role);
@@ -256,10 +259,22 @@ main(int argc, char **argv)
 				    &len);
 				close(sfd);
 				work.session = work.sess_name;
+			} else if (errno != ENOENT) {
+				ag_die(AG_EXIT_FAIL, "cannot open session %s",
+				    session);
+			} else if (!session_archived(&p, session,
+			    work.sess_name)) {
+				work.unknown = 1;
 			}
 		}
 		work.now = now;
 		par_each(n, 256, fill_one, NULL);
+		/* No such session, and no agent says it belongs to one of
+		 * that name: a typo, said rather than shown as no agents. */
+		for (i = k = 0; work.unknown && i < n; i++)
+			k |= rows[i].in_session;
+		if (work.unknown && !k)
+			ag_diex(AG_EXIT_USAGE, "unknown session '%s'", session);
 		/* Keep the rows that passed the filters. */
 		for (i = k = 0; i < n; i++) {
 			if (rows[i].keep)

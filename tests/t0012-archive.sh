@@ -36,6 +36,7 @@ check "  no trash left" test -z "$(ls -A .project/agents .project/sessions | gre
 is "list --status archived shows it" "$(ag-session list --status archived)" "$(ag-session list --status archived | grep '^rel42 archived orchestrator .* rel$')"
 is "  once" "$(ag-session list --status archived | wc -l | tr -d ' ')" 1
 is "  and plain list too" "$(ag-session list | grep -c '^rel42 ')" 1
+is "ag-ps -s on it: no agents, no error" "$(ag-ps --all -s rel42)" "$(printf 'ID\tROLE\tSTATUS\tELAPSED\tCOST\tPROGRESS')"
 is "show works on it" "$(ag-session show rel42 --json | jq -r '.state + " " + (.handoffs|tostring)')" "archived 2"
 is "  and knows its agents" "$(ag-session show rel42 --json | jq -c '.agents | sort')" '["build","build.test"]'
 expect_exit 2 "archived -> archived" ag-session archive rel42
