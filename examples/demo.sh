@@ -11,7 +11,17 @@ unset AG_PROJECT AG_AGENT_ID AG_PARENT_ID AG_SESSION AG_ROLE
 work=$(mktemp -d "${TMPDIR:-/tmp}/ag-demo.XXXXXX")
 cd "$work"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# Show the command as it could be typed: words that need it are quoted.
+shown() {
+	for w; do
+		case $w in
+		'' | *[!A-Za-z0-9_./:=@%+,-]*)
+			printf " '%s'" "$(printf '%s' "$w" | sed "s/'/'\\\\''/g")" ;;
+		*) printf ' %s' "$w" ;;
+		esac
+	done
+}
+run() { printf '$%s\n' "$(shown "$@")"; "$@"; }
 
 say "Spawn a fleet: each command returns at once with the agent's id"
 run ag-spawn -n plan -r orchestrator -- fake-agent 3 0.3
