@@ -234,11 +234,10 @@ cmd_write(int argc, char **argv)
 		ctx = jv_parse_sized(buf, (int)len);
 		free(buf);
 		if (!jv_is_valid(ctx)) {
-			jv msg = jv_invalid_get_msg(ctx);
+			char why[256];
 
 			ag_diex(AG_EXIT_USAGE, "bad JSON in %s: %s", from,
-			    jv_get_kind(msg) == JV_KIND_STRING ?
-			    jv_string_value(msg) : "invalid");
+			    json_error_text(ctx, why, sizeof why));
 		}
 		if (jv_get_kind(ctx) != JV_KIND_OBJECT)
 			ag_diex(AG_EXIT_USAGE, "%s: the context must be a JSON "
@@ -356,11 +355,12 @@ cmd_read(int argc, char **argv)
 	hfd = open_handoffs(&p, argv[optind], name);
 	doc = hfd < 0 ? jv_invalid() : handoff_find(hfd, type, n, file);
 	if (!jv_is_valid(doc)) {
-		jv msg = jv_invalid_get_msg(doc);
+		char why[256];
 
-		if (jv_get_kind(msg) == JV_KIND_STRING)
+		if (jv_invalid_has_msg(jv_copy(doc)))
 			ag_diex(AG_EXIT_FAIL, "cannot read a handoff of %s: %s",
-			    name, jv_string_value(msg));
+			    name, json_error_text(doc, why, sizeof why));
+		jv_free(doc);
 		if (n)
 			ag_diex(AG_EXIT_USAGE, "session %s has no handoff "
 			    "%ld%s%s", name, n, type ? " of type " : "",

@@ -202,11 +202,10 @@ cmd_finish(int argc, char **argv, int failed)
 			jv_free(extra);
 			extra = jv_parse(optarg);
 			if (!jv_is_valid(extra)) {
-				jv msg = jv_invalid_get_msg(extra);
+				char why[256];
 
 				ag_diex(AG_EXIT_USAGE, "bad --result JSON: %s",
-				    jv_get_kind(msg) == JV_KIND_STRING ?
-				    jv_string_value(msg) : "invalid");
+				    json_error_text(extra, why, sizeof why));
 			}
 		} else if (c == 'R' && failed) {
 			jv_free(extra);

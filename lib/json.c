@@ -103,3 +103,23 @@ json_warm(void)
 	free(json_line(v, NULL));
 	jv_free(jv_invalid_with_msg(jv_string("")));
 }
+
+const char *
+json_error_text(jv v, char *buf, size_t size)
+{
+	jv m = jv_invalid_get_msg(v);
+	const char *t = "invalid", *cut;
+	size_t n, i;
+
+	if (jv_get_kind(m) == JV_KIND_STRING)
+		t = jv_string_value(m);
+	cut = strstr(t, " (while parsing '");
+	n = cut ? (size_t)(cut - t) : strlen(t);
+	if (n >= size)
+		n = size - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)t[i] < 0x20 || t[i] == 0x7f ? ' ' : t[i];
+	buf[n] = '\0';
+	jv_free(m);
+	return buf;
+}

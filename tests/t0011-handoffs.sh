@@ -39,6 +39,10 @@ expect_exit 2 "an unreadable @FILE" ag-handoff write feat -t workagent_completio
 echo '{"work_completed": ["a"' >bad.json
 expect_exit 2 "a malformed --from" ag-handoff write feat -t workagent_completion --from bad.json
 like "  jq's message" "$(cat "$T/.err")" "bad JSON in bad.json"
+# jq's message quotes the whole input: not ours, which is one short line.
+{ printf '{"work_completed": ['; seq -s, 3000; printf ',\n oops]}\n'; } >big.json
+expect_exit 2 "a large malformed --from" ag-handoff write feat -t workagent_completion --from big.json
+is "  is told in one line, without the input" "$(cat "$T/.err")" "ag-handoff: bad JSON in big.json: Invalid numeric literal at line 3, column 6"
 echo '["work_completed"]' >arr.json
 expect_exit 2 "a non-object context" ag-handoff write feat -t workagent_completion --from arr.json
 like "  saying so" "$(cat "$T/.err")" "must be a JSON object, not array"

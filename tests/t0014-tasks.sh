@@ -45,6 +45,7 @@ expect_exit 2 "a duplicate id" ag-task add --id hi "again"
 expect_exit 2 "a bad priority" ag-task add -p high "x"
 expect_exit 2 "done of an unknown id" ag-task done nosuch
 expect_exit 2 "done with bad JSON" ag-task done "$a" --result '{bad'
+is "  said in one line, without jq's copy of the input" "$(cat "$T/.err")" "ag-task: bad --result JSON: Invalid numeric literal at EOF at line 1, column 4"
 expect_exit 2 "release-stale with a bad duration" ag-task release-stale --older-than 5x
 expect_exit 2 "list with a bad status" ag-task list --status weird
 is "  nothing changed" "$(snap)" "$before"
