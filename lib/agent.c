@@ -181,7 +181,7 @@ static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
     "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
     "pidstart" };
 static const char *const end_files[] = { ".end-result.json", ".end-exit",
-    ".end-ended", ".end-status", ".end-summary" };
+    ".end-ended", ".end-status" };
 #define NSPARE (sizeof spare_files / sizeof spare_files[0])
 #define NEND (sizeof end_files / sizeof end_files[0])
 
@@ -452,9 +452,11 @@ footer(int fd, const struct agent_end *e, const char *ts, char last)
 	return write_all(fd, line, (size_t)n) < 0 ? -1 : n;
 }
 
+/* Through old, the status the end replaced, when there is one: that
+ * file then becomes the summary (and old is emptied). */
 static int
 summary_write(int dirfd, int64_t started, const struct agent_end *e,
-    const char *role, const char *prog)
+    const char *role, const char *prog, char *old)
 {
 	char buf[400];
 	int n;
@@ -466,7 +468,12 @@ summary_write(int dirfd, int64_t started, const struct agent_end *e,
 		errno = EOVERFLOW;
 		return -1;
 	}
-	return atomic_write_at(dirfd, "summary", buf, (size_t)n, AF_PREPARED);
+	if (old[0] && atomic_write_reuse_at(dirfd, old, "summary", buf,
+	    (size_t)n) == 0) {
+		old[0] = '\0';
+		return 0;
+	}
+	return atomic_write_at(dirfd, "summary", buf, (size_t)n, 0);
 }
 
 int
@@ -644,7 +651,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		}
 		usage = jv_null();
 	}
-	/* The old status goes after the waiters are woken. */
+	/* The old status is set aside until the waiters are woken: then it
+	 * becomes the summary (an inode used again, none freed). */
 	if (agent_status_set(dirfd, e->status, AF_PREPARED, old,
 	    sizeof old) < 0)
 		goto fail;
@@ -657,7 +665,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		sched_yield();
 	}
 	/* Not needed by any waiter: for ag-ps, after them. */
-	if (summary_write(dirfd, have_start ? start_ms : -1, e, role, prog) < 0)
+	if (summary_write(dirfd, have_start ? start_ms : -1, e, role, prog,
+	    old) < 0)
 		ag_warn("cannot write agents/%s/summary", id);
 	if (old[0])
 		unlinkat(dirfd, old, 0);

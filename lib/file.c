@@ -166,6 +166,30 @@ atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
 }
 
 int
+atomic_write_reuse_at(int dirfd, const char *via, const char *name,
+    const void *buf, size_t len)
+{
+	struct stat st;
+	int fd, e;
+
+	/* Ours and hidden, but still: never through a link or a FIFO. */
+	fd = openat(dirfd, via, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    write_all(fd, buf, len) < 0 ||
+	    ((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0)) {
+		e = errno;
+		close(fd);
+		errno = S_ISREG(st.st_mode) ? e : EINVAL;
+		return -1;
+	}
+	if (close(fd) < 0 || renameat(dirfd, via, dirfd, name) < 0)
+		return -1;
+	return 0;
+}
+
+int
 atomic_puts_at(int dirfd, const char *name, const char *s, int flags)
 {
 	size_t n = strlen(s);

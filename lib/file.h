@@ -39,6 +39,18 @@ int atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
     char *old, size_t cap, int flags);
 
 /*
+ * atomic_write_at through via, a hidden file of ours that is no longer
+ * needed (the old content an atomic_swap_at set aside): it is overwritten
+ * from the start, cut to length and renamed onto name, so that its inode
+ * is used again instead of one freed and another allocated.  (Where ext4
+ * runs without a journal, as here, each inode freed makes every later
+ * allocation in its group slower for a minute or more.)  Never cut to
+ * zero (see empty_regular).  On failure via is left for the caller.
+ */
+int atomic_write_reuse_at(int dirfd, const char *via, const char *name,
+    const void *buf, size_t len);
+
+/*
  * Create a new file (O_EXCL) and write buf.  Only for directories that
  * nobody else can see yet (an agent under its temporary name).  With
  * AF_FILL the file may already be there, empty (a spare agent directory

@@ -52,7 +52,8 @@ ag-spawn -n s0 -- sleep 0.3 >/dev/null && ag-wait s0 >/dev/null && monitor_gone 
 check "a monitor leaves a spare directory" test -d .project/.spare.0
 is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
-is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status .end-summary "
+is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status "
+sino=$(stat -c %i .project/.spare.0/status)
 ino=$(stat -c %i .project/.spare.0/cmd)
 eino=$(stat -c %i .project/.spare.0/.end-exit .project/.spare.0/.end-result.json | tr '\n' ' ')
 ag-spawn -n s1 -- echo filled >/dev/null && ag-wait s1 >/dev/null
@@ -61,6 +62,8 @@ is "  and fills it" "$(tr '\n' ' ' <.project/agents/s1/cmd)$(grep -c '^filled$' 
 is "  its end writes exit and result.json through them" "$(stat -c %i .project/agents/s1/exit .project/agents/s1/result.json | tr '\n' ' ')" "$eino"
 monitor_gone s1
 is "  and leaves none behind" "$(cd .project/agents/s1 && ls -d .end-* 2>/dev/null)" ""
+is "  the running status it replaced became its summary (no inode freed)" "$(stat -c %i .project/agents/s1/summary)" "$sino"
+is "  and it holds the summary alone" "$(sed -n 2p .project/agents/s1/summary) $(wc -l <.project/agents/s1/summary)" " 2"
 rm -rf .project/.spare.*
 mkdir outside
 ln -s "$T/spare/outside" .project/.spare.3

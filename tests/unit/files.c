@@ -150,6 +150,33 @@ main(void)
 		unlinkat(d, "stale", 0);
 	}
 
+	/* Reuse: a file set aside becomes the new one, inode and all. */
+	{
+		struct stat pre, got;
+		char target[64];
+
+		create_puts_at(d, ".was", "a longer old content");
+		fstatat(d, ".was", &pre, 0);
+		OK(atomic_write_reuse_at(d, ".was", "now", "short\n", 6) == 0 &&
+		    fstatat(d, "now", &got, 0) == 0 && got.st_ino == pre.st_ino &&
+		    read_small_at(d, "now", buf, sizeof buf) == 6 &&
+		    !memcmp(buf, "short\n", 6) && count_dot_files(d) == 0,
+		    "reuse: the old file, cut to the new content, takes the name");
+		OK(atomic_write_reuse_at(d, ".gone", "now", "x\n", 2) < 0 &&
+		    errno == ENOENT && read_small_at(d, "now", buf, sizeof buf) == 6,
+		    "  a file that is not there fails and changes nothing");
+		atomic_puts_at(d, "target", "untouched", 0);
+		symlinkat("target", d, ".linked");
+		OK(atomic_write_reuse_at(d, ".linked", "now", "x\n", 2) < 0 &&
+		    read_line_at(d, "target", target, sizeof target) == 0 &&
+		    !strcmp(target, "untouched") &&
+		    read_small_at(d, "now", buf, sizeof buf) == 6,
+		    "  a link is not followed");
+		unlinkat(d, ".linked", 0);
+		unlinkat(d, "target", 0);
+		unlinkat(d, "now", 0);
+	}
+
 	/* Filling (AF_FILL): a new file, an empty one made ahead, or a
 	 * longer one, which is cut; never through a link. */
 	{
