@@ -137,7 +137,7 @@ shebang_of(const char *path, char *out, size_t size)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return 0;
 	memset(buf, 0, sizeof buf);     /* as the kernel's: zeros past EOF */
 	do
