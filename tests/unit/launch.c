@@ -33,6 +33,16 @@ script(const char *name, const char *text, size_t n, mode_t mode)
 
 #define SCRIPT(name, text) script(name, text, sizeof text - 1, 0755)
 
+/* A script named name whose interpreter is the script named interp. */
+static const char *
+via(const char *name, const char *interp)
+{
+	char line[128];
+
+	snprintf(line, sizeof line, "#!%s/%s\n", dir, interp);
+	return script(name, line, strlen(line), 0755);
+}
+
 static int
 check(const char *path, char *interp)
 {
@@ -43,7 +53,7 @@ check(const char *path, char *interp)
 int
 main(void)
 {
-	char interp[256], line[400], via[128];
+	char interp[256], line[400], plain[128];
 	const char *p;
 
 	snprintf(dir, sizeof dir, "/tmp/ag-unit-launch.XXXXXX");
@@ -70,9 +80,9 @@ main(void)
 	    "a directory as interpreter is EACCES (126)");
 	OK(check(SCRIPT("notdir", "#!/etc/passwd/sh\n"), interp) == ENOTDIR,
 	    "a path through a file is ENOTDIR (127)");
-	snprintf(via, sizeof via, "#!%s\n", script("plain", "#!/bin/sh\n", 10,
-	    0644));
-	OK(check(script("viaplain", via, strlen(via), 0755), interp) == EACCES,
+	snprintf(plain, sizeof plain, "#!%s\n", script("plain", "#!/bin/sh\n",
+	    10, 0644));
+	OK(check(script("viaplain", plain, strlen(plain), 0755), interp) == EACCES,
 	    "an interpreter that is not executable is EACCES");
 
 	/* The name must end inside the 256 bytes the kernel reads. */
@@ -87,25 +97,18 @@ main(void)
 	    "  but one that ends inside it, before a long argument, is checked");
 
 	/* Interpreters that are scripts are followed. */
-	snprintf(via, sizeof via, "#!%s/noint\n", dir);
-	p = script("via1", via, strlen(via), 0755);
-	OK(check(p, interp) == ENOENT && !strcmp(interp, "/no/such/sh"),
+	OK(check(via("via1", "noint"), interp) == ENOENT &&
+	    !strcmp(interp, "/no/such/sh"),
 	    "a script as interpreter is checked in turn");
-	snprintf(via, sizeof via, "#!%s/via1\n", dir);
-	p = script("via2", via, strlen(via), 0755);
-	OK(check(p, interp) == ENOENT, "  two levels down");
-	snprintf(via, sizeof via, "#!%s/via2\n", dir);
-	p = script("via3", via, strlen(via), 0755);
-	snprintf(via, sizeof via, "#!%s/via3\n", dir);
-	p = script("via4", via, strlen(via), 0755);
-	OK(check(p, interp) == ENOENT && !strcmp(interp, "/no/such/sh"),
+	OK(check(via("via2", "via1"), interp) == ENOENT, "  two levels down");
+	via("via3", "via2");
+	OK(check(via("via4", "via3"), interp) == ENOENT &&
+	    !strcmp(interp, "/no/such/sh"),
 	    "  five scripts deep, as far as the kernel goes");
-	snprintf(via, sizeof via, "#!%s/via4\n", dir);
-	p = script("via5", via, strlen(via), 0755);
-	OK(check(p, interp) == 0, "  but not past it: the exec's to judge");
-	snprintf(via, sizeof via, "#!%s/ok\n", dir);
-	p = script("viaok", via, strlen(via), 0755);
-	OK(check(p, interp) == 0, "a script as interpreter that runs passes");
+	OK(check(via("via5", "via4"), interp) == 0,
+	    "  but not past it: the exec's to judge");
+	OK(check(via("viaok", "ok"), interp) == 0,
+	    "a script as interpreter that runs passes");
 
 	if (fork() == 0) {
 		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
