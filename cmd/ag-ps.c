@@ -120,7 +120,7 @@ fill_row(struct row *w)
 {
 	struct agent_summary sum;
 	char buf[64];
-	int afd, have;
+	int afd, have, dropped;
 
 	afd = openat(work.p->agents, w->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (afd < 0)
@@ -131,13 +131,18 @@ fill_row(struct row *w)
 	have = status_is_final(w->st) && agent_summary_read(afd, &sum) == 0;
 	w->ended = have ? sum.ended : status_is_final(w->st) ?
 	    read_ts(afd, "ended") : -1;
+	dropped = !work.all && status_is_final(w->st) && (work.running ||
+	    w->ended < 0 || work.now - w->ended > RECENT_MS);
+	/* The session is a file more to read: for the rows left out, only
+	 * when no session of that name is known (a typo, or one gone). */
+	if (dropped && !work.unknown)
+		goto out;
 	if (work.session && (read_line_at(afd, "session", buf, sizeof buf) < 0 ||
 	    !session_names_match(buf, work.session, work.sess_id,
 	    work.sess_aliases)))
 		goto out;
 	w->in_session = 1;
-	if (!work.all && status_is_final(w->st) && (work.running ||
-	    w->ended < 0 || work.now - w->ended > RECENT_MS))
+	if (dropped)
 		goto out;
 	if (have) {
 		snprintf(w->role, sizeof w->role, "%s", sum.role);
