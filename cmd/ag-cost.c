@@ -287,12 +287,10 @@ where_keeps(jq_state *jq, const char *line, size_t len)
 	/* A runtime error (say, tonumber on a word) drops the event: say
 	 * so once, or a typo would quietly empty the report. */
 	if (jv_invalid_has_msg(jv_copy(out)) && !warned++) {
-		jv m = jv_invalid_get_msg(jv_copy(out));
+		char why[256];
 
-		if (jv_get_kind(m) == JV_KIND_STRING)
-			ag_warnx("--where: %s (such events are left out)",
-			    jv_string_value(m));
-		jv_free(m);
+		ag_warnx("--where: %s (such events are left out)",
+		    json_error_text(jv_copy(out), why, sizeof why));
 	}
 	jv_free(out);
 	return keep;

@@ -176,17 +176,23 @@ atomic_write_reuse_at(int dirfd, const char *via, const char *name,
 	fd = openat(dirfd, via, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    write_all(fd, buf, len) < 0 ||
-	    ((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0)) {
-		e = errno;
-		close(fd);
-		errno = S_ISREG(st.st_mode) ? e : EINVAL;
-		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
 	}
+	if (write_all(fd, buf, len) < 0 ||
+	    ((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0))
+		goto fail;
 	if (close(fd) < 0 || renameat(dirfd, via, dirfd, name) < 0)
 		return -1;
 	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int

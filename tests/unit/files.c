@@ -172,6 +172,12 @@ main(void)
 		    !strcmp(target, "untouched") &&
 		    read_small_at(d, "now", buf, sizeof buf) == 6,
 		    "  a link is not followed");
+		mkdirat(d, ".dirvia", 0755);
+		OK(atomic_write_reuse_at(d, ".dirvia", "now", "x\n", 2) < 0 &&
+		    (errno == EINVAL || errno == EISDIR) &&
+		    read_small_at(d, "now", buf, sizeof buf) == 6,
+		    "  nor is anything but a regular file");
+		unlinkat(d, ".dirvia", AT_REMOVEDIR);
 		unlinkat(d, ".linked", 0);
 		unlinkat(d, "target", 0);
 		unlinkat(d, "now", 0);
