@@ -56,6 +56,17 @@ temp_name(char *buf, size_t cap, const char *name)
 	snprintf(buf, cap, ".%.200s.%s", name, suf);
 }
 
+/* Close fd on a failure: errno stays the failure's.  Returns -1. */
+static int
+close_failed(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 /*
  * Not O_TRUNC: on ext4 a truncation to zero makes the close start the
  * file's writeback (auto_da_alloc), 30-40 us a file here.  The file we
@@ -170,7 +181,7 @@ atomic_write_reuse_at(int dirfd, const char *via, const char *name,
     const void *buf, size_t len)
 {
 	struct stat st;
-	int fd, e;
+	int fd;
 
 	/* Ours and hidden, but still: never through a link or a FIFO. */
 	fd = openat(dirfd, via, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -189,10 +200,7 @@ atomic_write_reuse_at(int dirfd, const char *via, const char *name,
 		return -1;
 	return 0;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return close_failed(fd);
 }
 
 int
@@ -454,10 +462,7 @@ append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
 		return -1;
 	return 0;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return close_failed(fd);
 }
 
 int
