@@ -137,13 +137,29 @@ create_joined(int dirfd, const char *name, char **v, char sep, int esc,
 	return r;
 }
 
+/* Whether cmd, one argument a line with a newline written \n, cannot
+ * give the arguments back exactly: an empty one (an empty line, which
+ * cmd's readers skip), or one holding a newline or a backslash (then
+ * \n is ambiguous).  Only then is argv written. */
+static int
+argv_needs_file(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (!v[i][0] || strpbrk(v[i], "\n\\"))
+			return 1;
+	return 0;
+}
+
 int
 agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 {
 	char buf[64];
 
 	if (create_joined(dirfd, "cmd", s->argv, '\n', 1, AF_FILL) < 0 ||
-	    create_joined(dirfd, "argv", s->argv, '\0', 0, AF_FILL) < 0 ||
+	    (argv_needs_file(s->argv) &&
+	    create_joined(dirfd, "argv", s->argv, '\0', 0, AF_FILL) < 0) ||
 	    fill_puts_at(dirfd, "role", s->role) < 0 ||
 	    fill_puts_at(dirfd, "cwd", s->cwd) < 0)
 		return -1;
@@ -177,7 +193,7 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 
 /* A spare holds the files of a started agent, and those its end writes
  * through (AF_PREPARED), which the end drops once it is done. */
-static const char *const spare_files[] = { "lock", "cmd", "argv", "role",
+static const char *const spare_files[] = { "lock", "cmd", "role",
     "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
     "pidstart" };
 static const char *const end_files[] = { ".end-result.json", ".end-exit",
@@ -309,6 +325,17 @@ load_vector(int dirfd, const char *name, char sep)
 	return v;
 }
 
+/* The arguments: argv, where cmd could not hold them exactly, else cmd. */
+static char **
+load_argv(int dirfd)
+{
+	char **v = load_vector(dirfd, "argv", '\0');
+
+	if (!v && errno == ENOENT)
+		v = load_vector(dirfd, "cmd", '\n');
+	return v;
+}
+
 static void
 free_vector(char **v)
 {
@@ -349,7 +376,7 @@ agent_spec_load(int dirfd, const char *id, struct agent_spec *s)
 	if (read_line_at(dirfd, "grace", buf, sizeof buf) == 0 &&
 	    duration_parse(buf, &ms) == 0)
 		s->grace_ms = ms;
-	s->argv = load_vector(dirfd, "argv", '\0');
+	s->argv = load_argv(dirfd);
 	s->envp = load_vector(dirfd, "environ", '\0');
 	s->after = load_vector(dirfd, "after", '\n');
 	if (!s->argv || !s->argv[0] || !s->cwd) {
@@ -395,12 +422,12 @@ agent_task_text(const struct agent_spec *s)
 	return t;
 }
 
-/* The command as a JSON array, from the spec or the argv file. */
+/* The command as a JSON array, from the spec, else argv or cmd. */
 static jv
 command_json(int dirfd, const struct agent_spec *s)
 {
 	size_t len, i, start = 0;
-	char *buf;
+	char *buf, sep = '\0';
 	jv a = jv_array();
 
 	if (s && s->argv) {
@@ -408,10 +435,14 @@ command_json(int dirfd, const struct agent_spec *s)
 			a = jv_array_append(a, jv_string(s->argv[i]));
 		return a;
 	}
-	if (!(buf = read_all_at(dirfd, "argv", &len)))
-		return a;
+	if (!(buf = read_all_at(dirfd, "argv", &len))) {
+		/* No argv: cmd holds them exactly, one a line. */
+		if (errno != ENOENT || !(buf = read_all_at(dirfd, "cmd", &len)))
+			return a;
+		sep = '\n';
+	}
 	for (i = 0; i < len; i++) {
-		if (buf[i] != '\0')
+		if (buf[i] != sep)
 			continue;
 		a = jv_array_append(a, jv_string_sized(buf + start,
 		    (int)(i - start)));

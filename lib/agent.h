@@ -81,14 +81,14 @@ int agent_summary_read(int dirfd, struct agent_summary *s);
 
 /*
  * Write the spec into a directory nobody sees yet (an agent's temporary
- * directory): cmd argv role parent session description cwd timeout grace
- * queue after, plus environ (mode 0600) when the agent is queued, since
+ * directory): cmd (and argv where cmd cannot hold the command exactly)
+ * role parent session description cwd timeout grace queue after, plus environ (mode 0600) when the agent is queued, since
  * whoever starts it later must give it the environment it was spawned with.
  */
 int agent_spec_create(int dirfd, const struct agent_spec *s, int queued);
 /*
  * Spare agent directories, .project/.spare.0 to .spare.3: each holds the
- * files every started agent has (lock, cmd, argv, role, cwd, started,
+ * files every started agent has (lock, cmd, role, cwd, started,
  * output.log, status, monitor, heartbeat, pid, pidstart), made empty
  * ahead of time.  Creating a file costs an inode allocation (15-300 us on
  * ext4, the most after many deletions); a spawn that takes a spare only

@@ -50,7 +50,7 @@ ag-spawn -n s00 -- true >/dev/null && ag-wait s00 >/dev/null && monitor_gone s00
 is "an agent ended at once leaves no spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
 ag-spawn -n s0 -- sleep 0.3 >/dev/null && ag-wait s0 >/dev/null && monitor_gone s0
 check "a monitor leaves a spare directory" test -d .project/.spare.0
-is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "argv cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
+is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
 is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status "
 sino=$(stat -c %i .project/.spare.0/status)
@@ -284,6 +284,21 @@ line two" "" "x" >/dev/null
 ag-wait multi >/dev/null
 is "argv with newlines and empty args, exactly" "$(jq -c .command .project/agents/multi/result.json)" '["printf","%s|","line one\nline two","","x"]'
 is "cmd shows the newline as \\n" "$(sed -n 3p .project/agents/multi/cmd)" 'line one\nline two'
+check "  argv holds them, NUL-separated" test "$(tr '\0' '|' <.project/agents/multi/argv)" = "printf|%s||line one
+line two||x|"
+# cmd holds a plain command exactly: no argv then (one file fewer a spawn).
+ag-spawn -n plain -- printf '%s|' 'two words' x >/dev/null
+ag-wait plain >/dev/null
+check "a plain command: no argv file" test ! -e .project/agents/plain/argv
+is "  cmd holds it, one argument a line" "$(cat .project/agents/plain/cmd)" "printf
+%s|
+two words
+x"
+is "  and it ran exactly" "$(sed -n 3p .project/agents/plain/output.log)" "two words|x|"
+ag-spawn -n bslash -- printf '%s|' 'a\nb' >/dev/null
+ag-wait bslash >/dev/null
+check "a backslash in an argument: argv is written" test -s .project/agents/bslash/argv
+is "  and result.json has it exactly" "$(jq -c .command .project/agents/bslash/result.json)" '["printf","%s|","a\\nb"]'
 # Its output ends mid-line: the closing line goes on a line of its own,
 # and the unfinished line is the agent's last log line.
 is "an unfinished last line is ended before [COMPLETE]" "$(tail -n 2 .project/agents/multi/output.log | cut -c1-11)" "line two||x

@@ -13,6 +13,17 @@ max=$(sort -k3 -n "$LOG" | awk '$1=="start"{n++; if(n>m)m=n} $1=="end"{n--} END{
 is "one slot: never two at once" "$max" 1
 is "started in spawn order" "$(grep ^start "$LOG" | cut -d' ' -f2 | tr '\n' ' ')" "one1 one2 one3 one4 "
 check "a started agent's environ is removed" test ! -e .project/agents/one4/environ
+# A queued agent is started later from its files: from cmd alone when
+# that holds the command exactly, from argv when it cannot.
+ag-spawn -n qhold -q args -- sleep 0.3 >/dev/null
+ag-spawn -n qplain -q args -- printf '%s|' 'two words' x >/dev/null
+ag-spawn -n qexact -q args -- printf '%s|' 'a
+b' '' 'c\nd' >/dev/null
+check "a queued plain command has no argv" test ! -e .project/agents/qplain/argv
+ag-wait qhold qplain qexact >/dev/null
+is "  and runs exactly from cmd" "$(sed -n 3p .project/agents/qplain/output.log)" "two words|x|"
+is "a queued command cmd cannot hold runs exactly from argv" "$(sed -n 3,4p .project/agents/qexact/output.log)" "a
+b||c\nd|"
 
 export LOG="$T/two.log"
 for i in 1 2 3 4 5; do ag-spawn -n two$i -q two --slots 2 -- sh -c "$job" >/dev/null; done

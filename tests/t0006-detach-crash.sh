@@ -93,6 +93,7 @@ is "  status lost" "$(st victim)" lost
 like "  with a [LOST] line" "$(tail -n 1 .project/agents/victim/output.log)" '^\[LOST\] '
 is "  the agent itself did finish" "$(grep -c '^done$' .project/agents/victim/output.log)" 1
 is "  result.json says lost, exit unknown" "$(jq -r '.status + " " + (.exit_code|tostring)' .project/agents/victim/result.json)" "lost null"
+is "  and its command, read back from cmd" "$(jq -c .command .project/agents/victim/result.json)" '["sh","-c","sleep 0.8; echo done"]'
 is "  and its directory holds no hidden file" "$(ls -A .project/agents/victim | grep '^\.')" ""
 
 # kill -9 of the monitor while ag-wait already waits: no file changes,
