@@ -272,6 +272,28 @@ has_end_since(int bfd, const char *day, long long off, const char *id)
 	return found;
 }
 
+/*
+ * Claim the end's billing: billed, which must not be there yet (EEXIST:
+ * an end recorded before).  It takes pidstart's inode, which nothing needs
+ * once the agent is reaped (every end comes after that, or has no process
+ * to name), where a new one would cost an allocation on the way to
+ * ag-wait.  A crash between the rename and the write leaves billed with
+ * no marker in it: the end recorded again then bills, as it must, since
+ * billing comes after the marker.
+ */
+static int
+mark_billed(int dirfd, const char *mark)
+{
+	char line[160];
+	int n = snprintf(line, sizeof line, "%s\n", mark);
+
+	if (claim_reuse_at(dirfd, "pidstart", "billed", line, (size_t)n) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	return create_puts_at(dirfd, "billed", mark);
+}
+
 int
 billing_finish(struct project *p, int dirfd, const char *id, jv usage,
     jv end, char *day, size_t cap)
@@ -287,11 +309,9 @@ billing_finish(struct project *p, int dirfd, const char *id, jv usage,
 	jv_free(ts);
 	if ((bfd = project_subdir(p, "billing", PROJ_CREATE)) < 0)
 		goto out;
-	/* Created, not renamed into place: this is on the way to ag-wait,
-	 * and a rename costs ten times a create here. */
 	off = fstatat(bfd, day, &st, 0) == 0 ? (long long)st.st_size : 0;
 	snprintf(mark, sizeof mark, "%s %lld", day, off);
-	if (create_puts_at(dirfd, "billed", mark) < 0) {
+	if (mark_billed(dirfd, mark) < 0) {
 		char *sp;
 
 		if (errno != EEXIST)

@@ -176,15 +176,16 @@ atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
 	return -1;
 }
 
-int
-atomic_write_reuse_at(int dirfd, const char *via, const char *name,
-    const void *buf, size_t len)
+/* Overwrite a file of ours from the start with buf, cut to length (never
+ * to zero: see empty_regular). */
+static int
+overwrite_at(int dirfd, const char *name, const void *buf, size_t len)
 {
 	struct stat st;
 	int fd;
 
-	/* Ours and hidden, but still: never through a link or a FIFO. */
-	fd = openat(dirfd, via, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* Ours, but still: never through a link or a FIFO. */
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)
@@ -196,11 +197,27 @@ atomic_write_reuse_at(int dirfd, const char *via, const char *name,
 	if (write_all(fd, buf, len) < 0 ||
 	    ((off_t)len < st.st_size && ftruncate(fd, (off_t)len) < 0))
 		goto fail;
-	if (close(fd) < 0 || renameat(dirfd, via, dirfd, name) < 0)
-		return -1;
-	return 0;
+	return close(fd);
 fail:
 	return close_failed(fd);
+}
+
+int
+atomic_write_reuse_at(int dirfd, const char *via, const char *name,
+    const void *buf, size_t len)
+{
+	if (overwrite_at(dirfd, via, buf, len) < 0)
+		return -1;
+	return renameat(dirfd, via, dirfd, name);
+}
+
+int
+claim_reuse_at(int dirfd, const char *via, const char *name,
+    const void *buf, size_t len)
+{
+	if (renameat2(dirfd, via, dirfd, name, RENAME_NOREPLACE) < 0)
+		return -1;
+	return overwrite_at(dirfd, name, buf, len);
 }
 
 int

@@ -49,6 +49,15 @@ int atomic_swap_at(int dirfd, const char *name, const void *buf, size_t len,
  */
 int atomic_write_reuse_at(int dirfd, const char *via, const char *name,
     const void *buf, size_t len);
+/*
+ * Claim name, which must not be there yet (EEXIST), with the inode of via,
+ * a file of ours no longer needed (ENOENT: none; the caller creates name
+ * instead): via is renamed onto name, then overwritten with buf.  Not
+ * atomic: a crash in between leaves name with via's old content.  For a
+ * marker whose being there is what counts, its content only a hint.
+ */
+int claim_reuse_at(int dirfd, const char *via, const char *name,
+    const void *buf, size_t len);
 
 /*
  * Create a new file (O_EXCL) and write buf.  Only for directories that

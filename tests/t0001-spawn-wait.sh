@@ -64,6 +64,14 @@ monitor_gone s1
 is "  and leaves none behind" "$(cd .project/agents/s1 && ls -d .end-* 2>/dev/null)" ""
 is "  the running status it replaced became its summary (no inode freed)" "$(stat -c %i .project/agents/s1/summary)" "$sino"
 is "  and it holds the summary alone" "$(sed -n 2p .project/agents/s1/summary) $(wc -l <.project/agents/s1/summary)" " 2"
+# Its billing marker takes the inode of pidstart, spent once the agent is
+# reaped: an end allocates no inode on its way to the waiter.
+ag-spawn -n s1b -- sleep 0.2 >/dev/null
+pino=$(stat -c %i .project/agents/s1b/pidstart)
+ag-wait s1b >/dev/null
+is "  billed takes pidstart's inode" "$(stat -c %i .project/agents/s1b/billed)" "$pino"
+like "  and holds the marker" "$(cat .project/agents/s1b/billed)" '^\.tracking-[0-9-]*\.jsonl [0-9][0-9]*$'
+check "  pidstart is gone then" test ! -e .project/agents/s1b/pidstart
 rm -rf .project/.spare.*
 mkdir outside
 ln -s "$T/spare/outside" .project/.spare.3

@@ -183,6 +183,33 @@ main(void)
 		unlinkat(d, "now", 0);
 	}
 
+	/* A claim through a file no longer needed: its inode, the new text. */
+	{
+		struct stat pre, got;
+
+		create_puts_at(d, "spent", "a longer old content");
+		fstatat(d, "spent", &pre, 0);
+		OK(claim_reuse_at(d, "spent", "mark", "m 1\n", 4) == 0 &&
+		    fstatat(d, "mark", &got, 0) == 0 && got.st_ino == pre.st_ino &&
+		    read_small_at(d, "mark", buf, sizeof buf) == 4 &&
+		    !memcmp(buf, "m 1\n", 4) &&
+		    faccessat(d, "spent", F_OK, 0) < 0 && errno == ENOENT,
+		    "claim: the spent file, cut to the new text, takes the name");
+		create_puts_at(d, "spent", "kept");
+		OK(claim_reuse_at(d, "spent", "mark", "m 2\n", 4) < 0 &&
+		    errno == EEXIST &&
+		    read_small_at(d, "mark", buf, sizeof buf) == 4 &&
+		    !memcmp(buf, "m 1\n", 4) &&
+		    read_small_at(d, "spent", buf, sizeof buf) == 5 &&
+		    !memcmp(buf, "kept\n", 5),
+		    "  a name already claimed: EEXIST, and neither file changes");
+		unlinkat(d, "spent", 0);
+		OK(claim_reuse_at(d, "spent", "other", "x\n", 2) < 0 &&
+		    errno == ENOENT && faccessat(d, "other", F_OK, 0) < 0,
+		    "  nothing to reuse: ENOENT, and nothing made");
+		unlinkat(d, "mark", 0);
+	}
+
 	/* Filling (AF_FILL): a new file, an empty one made ahead, or a
 	 * longer one, which is cut; never through a link. */
 	{
