@@ -197,19 +197,17 @@ cmp_member(const void *a, const void *b)
 /*
  * A monitor killed with -9 records nothing, and its lock freed is no
  * file event: while we wait, a pidfd on the monitor tells us it is gone.
- * The pid in the monitor file may be another process's by now; the lock,
+ * The monitor's pid (in heartbeat) may be another process's by now; the lock,
  * still held after the pidfd pins that pid, says it is the monitor.
  */
 static void
 watch_monitor(struct member *m, int fd)
 {
-	char buf[32];
-	long pid;
+	pid_t pid;
 	int lk;
 
-	if (read_line_at(fd, "monitor", buf, sizeof buf) < 0 ||
-	    (pid = strtol(buf, NULL, 10)) <= 0 ||
-	    (m->mpidfd = watch_open((pid_t)pid)) < 0)
+	if ((pid = agent_monitor_pid(fd)) < 0 ||
+	    (m->mpidfd = watch_open(pid)) < 0)
 		return;         /* then only the files tell */
 	if ((lk = lock_at(fd, "lock", LOCK_EX | LOCK_NB)) >= 0) {
 		/* Gone meanwhile: look again, now as a monitor-less agent. */

@@ -93,7 +93,7 @@ run ag-task add "write the changelog"
 run ag-task claim -a demo
 say "One watchdog pass, as cron runs it"
 run ag-spawn -n crashed -- sleep 60
-kill -KILL "$(cat .project/agents/crashed/monitor)" "$(cat .project/agents/crashed/pid)"
+kill -KILL "$(cat .project/agents/crashed/heartbeat)" "$(cat .project/agents/crashed/pid)"
 # The kernel frees the dead monitor's lock as it finishes dying: wait for
 # that, as a cron pass a minute later would never notice.
 flock -w 5 .project/agents/crashed/lock true 2>/dev/null || sleep 0.2

@@ -194,7 +194,7 @@ agent_spec_create(int dirfd, const struct agent_spec *s, int queued)
 /* A spare holds the files of a started agent, and those its end writes
  * through (AF_PREPARED), which the end drops once it is done. */
 static const char *const spare_files[] = { "lock", "cmd", "role",
-    "cwd", "started", "output.log", "status", "monitor", "heartbeat", "pid",
+    "cwd", "started", "output.log", "status", "heartbeat", "pid",
     "pidstart" };
 static const char *const end_files[] = { ".end-result.json", ".end-exit",
     ".end-ended", ".end-status" };
@@ -735,6 +735,22 @@ agent_proc_id(int dirfd, struct proc_id *proc)
 		return -1;
 	}
 	return proc_id_parse((pid_t)v, start, proc);
+}
+
+pid_t
+agent_monitor_pid(int dirfd)
+{
+	char buf[32], *end;
+	long v;
+
+	if (read_line_at(dirfd, "heartbeat", buf, sizeof buf) < 0 || !buf[0])
+		if (read_line_at(dirfd, "monitor", buf, sizeof buf) < 0)
+			return -1;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || *end || v <= 0 || v > 1 << 30)
+		return -1;
+	return (pid_t)v;
 }
 
 int

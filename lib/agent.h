@@ -13,6 +13,7 @@
 #define AG_AGENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "names.h"
 #include "project.h"
@@ -145,5 +146,9 @@ int agent_check_lost(struct project *p, int dirfd, const char *id,
     struct proc_id *proc);
 /* Read the pid and pidstart files into *proc; 0 or -1. */
 int agent_proc_id(int dirfd, struct proc_id *proc);
+/* The monitor's pid, from heartbeat (or from the monitor file of an agent
+ * spawned before heartbeat held it), or -1.  Only ever a hint: the pid may
+ * be another process's by now. */
+pid_t agent_monitor_pid(int dirfd);
 
 #endif

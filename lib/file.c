@@ -503,24 +503,6 @@ lock_at(int dirfd, const char *name, int op)
 }
 
 int
-touch_at(int dirfd, const char *name)
-{
-	int fd;
-
-	/* Mostly there already (a spare directory's): one system call. */
-	if (utimensat(dirfd, name, NULL, AT_SYMLINK_NOFOLLOW) == 0)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	/* New: its times are now. */
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
-	if (fd < 0)
-		return -1;
-	return close(fd);
-}
-
-int
 mkdirs_at(int dirfd, const char *path)
 {
 	char buf[PATH_MAX], *p;

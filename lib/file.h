@@ -98,9 +98,6 @@ int append_locked_at(int dirfd, const char *name, const char *buf, size_t len,
  * Returns the fd holding the lock; close it to release. */
 int lock_at(int dirfd, const char *name, int op);
 
-/* Create dirfd/name if missing and set its times to now (a link's own
- * times: it is never followed). */
-int touch_at(int dirfd, const char *name);
 /* Make a directory (and its parents below dirfd), mode 0755; EEXIST is ok. */
 int mkdirs_at(int dirfd, const char *path);
 /* Remove dirfd/name recursively. */

@@ -668,11 +668,11 @@ agent_start(struct project *p, int dirfd, int lockfd,
 		return -1;
 	if (m == 0)
 		monitor_main(p, dirfd, lockfd, s, -1);
-	/* Ours to write while M starts the agent. */
+	/* Ours to write while M starts the agent: heartbeat names the
+	 * monitor that beats it. */
 	snprintf(buf, sizeof buf, "%d", (int)m);
-	if (atomic_puts_at(dirfd, "monitor", buf, 0) < 0 ||
-	    touch_at(dirfd, "heartbeat") < 0)
-		ag_warn("cannot write the monitor's files");
+	if (atomic_puts_at(dirfd, "heartbeat", buf, 0) < 0)
+		ag_warn("cannot write the monitor's heartbeat");
 	return m;
 }
 
@@ -810,8 +810,7 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	proc_boot_id();
 	/* Unpublished: plain creates, written while M starts the agent. */
 	snprintf(buf, sizeof buf, "%d", (int)l->m);
-	if (fill_puts_at(dirfd, "monitor", buf) < 0 ||
-	    touch_at(dirfd, "heartbeat") < 0)
+	if (fill_puts_at(dirfd, "heartbeat", buf) < 0)
 		return -1;
 	return 0;
 }

@@ -233,16 +233,11 @@ gone(int pidfd)
 static int
 monitor_pidfd(int afd)
 {
-	char buf[32], *end;
-	long pid;
+	pid_t pid = agent_monitor_pid(afd);
 
-	if (read_line_at(afd, "monitor", buf, sizeof buf) < 0)
+	if (pid < 0)
 		return -1;
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno || *end || pid <= 0)
-		return -1;
-	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 /*

@@ -88,7 +88,7 @@ poll() {
 # Wait (5 s at most) for the monitor of agent ID to be gone: it syncs the
 # record after the waiter is woken.
 monitor_gone() {
-	poll 100 gone "$(cat ".project/agents/$1/monitor")"
+	poll 100 gone "$(cat ".project/agents/$1/heartbeat")"
 }
 
 # The agent's state file, one word.

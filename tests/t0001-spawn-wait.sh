@@ -50,7 +50,7 @@ ag-spawn -n s00 -- true >/dev/null && ag-wait s00 >/dev/null && monitor_gone s00
 is "an agent ended at once leaves no spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
 ag-spawn -n s0 -- sleep 0.3 >/dev/null && ag-wait s0 >/dev/null && monitor_gone s0
 check "a monitor leaves a spare directory" test -d .project/.spare.0
-is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "cmd cwd heartbeat lock monitor output.log pid pidstart role started status "
+is "  holding the files of a started agent" "$(ls .project/.spare.0 | tr '\n' ' ')" "cmd cwd heartbeat lock output.log pid pidstart role started status "
 is "  all empty" "$(find .project/.spare.0 -type f -size +0c)" ""
 is "  and the hidden files its end will write through" "$(cd .project/.spare.0 && ls -d .end-* | tr '\n' ' ')" ".end-ended .end-exit .end-result.json .end-status "
 sino=$(stat -c %i .project/.spare.0/status)
@@ -99,7 +99,7 @@ for i in $(seq $(($(nproc) * 2 + 1))); do
 	loops="$loops $!"
 done
 ag-spawn -n long -- sleep 30 >/dev/null
-m=$(cat .project/agents/long/monitor)
+m=$(cat .project/agents/long/heartbeat)
 sleep 0.3
 is "a busy machine: the monitor puts off loading libjq" "$(grep -c libjq "/proc/$m/maps")" 0
 is "  and making a spare" "$(ls -d .project/.spare.* 2>/dev/null)" ""
@@ -109,14 +109,14 @@ poll 100 test -d .project/.spare.0
 check "  and makes the spare" test -d .project/.spare.0
 rm -rf .project/.spare.*
 ag-spawn -n short -- true >/dev/null && ag-wait short >/dev/null
-m=$(cat .project/agents/short/monitor)
+m=$(cat .project/agents/short/heartbeat)
 sleep 0.3
 check "a short agent's monitor does not stay on after its end" gone "$m"
 kill $loops 2>/dev/null
 wait $loops 2>/dev/null
 rm -rf .project/.spare.*
 ag-spawn -n idle -- sleep 30 >/dev/null
-m=$(cat .project/agents/idle/monitor)
+m=$(cat .project/agents/idle/heartbeat)
 poll 16 grep -q libjq "/proc/$m/maps"
 check "an idle machine: the monitor loads libjq well within a second" grep -q libjq "/proc/$m/maps"
 kill -TERM "-$(cat .project/agents/long/pid)" "-$(cat .project/agents/idle/pid)"
@@ -186,7 +186,7 @@ if command -v strace >/dev/null; then
 	    ag-spawn -n synced -- sleep 0.2 >"$T/synced.id" 2>/dev/null &
 	sp=$!
 	until [ -s "$T/synced.id" ]; do sleep 0.05; done
-	m=$(cat .project/agents/synced/monitor)
+	m=$(cat .project/agents/synced/heartbeat)
 	is "the waiter is woken before the monitor's fsync" \
 	    "$(ag-wait synced; gone "$m" || echo "monitor still syncing")" \
 	    "synced completed 0

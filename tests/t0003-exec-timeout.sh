@@ -33,8 +33,8 @@ expect_exit 126 "an interpreter that is not executable is 126" ag-spawn -n viapl
 printf '#!%s\n' "$PWD/noint" >nested
 chmod +x nested
 expect_exit 127 "an interpreter that is a script with a missing interpreter is 127" ag-spawn -n nested -- ./nested
-check "  nothing was started for any of them (no monitor, no pid)" sh -c 'for a in noint crlf viaplain nested; do
-	test -e .project/agents/$a/monitor -o -e .project/agents/$a/pid && exit 1
+check "  nothing was started for any of them (no monitor in heartbeat, no pid)" sh -c 'for a in noint crlf viaplain nested; do
+	test -s .project/agents/$a/heartbeat -o -e .project/agents/$a/pid && exit 1
 done; exit 0'
 printf '#!  /bin/sh   -e  \necho "ran $1"\n' >spaced
 printf '#!%s\n' "$PWD/spaced" >viaspaced

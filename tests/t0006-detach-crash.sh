@@ -33,8 +33,8 @@ say="sed -n '$cal' /proc/self/status; sleep 1"
 # its monitor's, as long as it runs.
 cpu_check() {
 	a=.project/agents/$1
-	poll 100 eval 'grep -qs "^[0-9]" "$a/output.log" && [ -s "$a/monitor" ]'
-	m=$(cat "$a/monitor") want=$2
+	poll 100 eval 'grep -qs "^[0-9]" "$a/output.log" && [ -s "$a/heartbeat" ]'
+	m=$(cat "$a/heartbeat") want=$2
 	poll 40 eval '[ "$(cpus "$m")" = "$want" ]'
 	is "$1: the agent runs on the spawner's CPUs ($want)" "$(sed -n 3p "$a/output.log")" "$want"
 	is "  and so does its monitor" "$(cpus "$m")" "$want"
@@ -80,7 +80,7 @@ ag-wait holder >/dev/null
 
 # kill -9 of the monitor in mid-run.
 ag-spawn -n victim -- sh -c 'sleep 0.8; echo done' >/dev/null
-mon=$(cat .project/agents/victim/monitor)
+mon=$(cat .project/agents/victim/heartbeat)
 kill -KILL "$mon"
 sleep 0.1
 is "status still reads running" "$(st victim)" running
@@ -103,7 +103,7 @@ ag-spawn -n watched -- sleep 0.6 >/dev/null
 ag-wait watched >"$T/watched.out" 2>&1 &
 w=$!
 sleep 0.2
-kill -KILL "$(cat .project/agents/watched/monitor)"
+kill -KILL "$(cat .project/agents/watched/heartbeat)"
 ( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
 guard=$!
 wait $w
@@ -111,9 +111,32 @@ rc=$?
 kill $guard 2>/dev/null
 is "a waiting ag-wait sees its agent's monitor killed, then the loss" "$rc $(cat "$T/watched.out")" "1 watched lost -"
 
+# The same among two agents waited on (inotify, and a pidfd on each
+# monitor): nothing else wakes the waiter before the other agent ends.
+# The monitor's pid is in heartbeat, or, for an agent spawned before
+# heartbeat held it, in the monitor file it had then.
+for layout in new old; do
+	ag-spawn -n $layout-killed -- sleep 0.6 >/dev/null
+	ag-spawn -n $layout-other -- sleep 4 >/dev/null
+	a=.project/agents/$layout-killed
+	mon=$(cat $a/heartbeat)
+	if [ $layout = old ]; then cp $a/heartbeat $a/monitor && : >$a/heartbeat; fi
+	ag-wait --any $layout-killed $layout-other >"$T/two.out" 2>&1 &
+	w=$!
+	sleep 0.2
+	kill -KILL "$mon"
+	( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
+	guard=$!
+	wait $w
+	rc=$?
+	kill $guard 2>/dev/null
+	is "$layout layout: a monitor killed among two waited on, the waiter sees the loss first" "$rc $(cat "$T/two.out")" "1 $layout-killed lost -"
+	ag-stop $layout-other >/dev/null 2>&1
+done
+
 # kill -9 of both the monitor and the agent.
 ag-spawn -n both -- sleep 30 >/dev/null
-kill -KILL "$(cat .project/agents/both/monitor)" "-$(cat .project/agents/both/pid)"
+kill -KILL "$(cat .project/agents/both/heartbeat)" "-$(cat .project/agents/both/pid)"
 sleep 0.1
 is "ag-wait on a dead agent with a dead monitor: lost" "$(ag-wait both)" "both lost -"
 
@@ -121,7 +144,7 @@ is "ag-wait on a dead agent with a dead monitor: lost" "$(ag-wait both)" "both l
 # still readable, and recording the loss frees the slot.
 ag-spawn -n qa -q crashq -- sleep 0.3 >/dev/null
 ag-spawn -n qb -q crashq -- true >/dev/null
-kill -KILL "$(cat .project/agents/qa/monitor)"
+kill -KILL "$(cat .project/agents/qa/heartbeat)"
 is "a queued agent stays queued, readable" "$(st qb)" queued
 ag-wait qa >/dev/null
 is "the predecessor is lost" "$(st qa)" lost

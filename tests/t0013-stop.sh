@@ -51,7 +51,7 @@ is "  and never runs" "$(st waiting)" stopped
 # PID reuse: the agent and its monitor die, its pid is given to a sleep of
 # ours; neither ag-stop nor ag-watchdog may touch that sleep.
 ag-spawn -n victim -- sleep 300 >/dev/null
-kill -KILL "$(cat .project/agents/victim/monitor)" "$(cat .project/agents/victim/pid)"
+kill -KILL "$(cat .project/agents/victim/heartbeat)" "$(cat .project/agents/victim/pid)"
 sleep 300 & mine=$!
 echo $mine >.project/agents/victim/pid
 expect_exit 0 "ag-stop of an agent whose pid was reused" ag-stop --grace 200ms victim
@@ -59,7 +59,7 @@ like "  reports it lost" "$(cat "$T/.out")" "victim lost"
 check "  our sleep is alive" kill -0 $mine
 is "  recorded lost" "$(st victim)" lost
 ag-spawn -n victim2 -- sleep 300 >/dev/null
-kill -KILL "$(cat .project/agents/victim2/monitor)" "$(cat .project/agents/victim2/pid)"
+kill -KILL "$(cat .project/agents/victim2/heartbeat)" "$(cat .project/agents/victim2/pid)"
 # kill(1) returns before the monitor is gone; one watchdog pass leaves an
 # agent whose lock is still held alone, so wait for the lock to be free.
 flock -w 10 .project/agents/victim2/lock true
@@ -72,7 +72,7 @@ kill $mine
 # The monitor dies while ag-stop waits on it: ag-stop takes the record
 # over instead of waiting out the grace for an end nobody will write.
 ag-spawn -n orphaned -- sleep 300 >/dev/null
-mon=$(cat .project/agents/orphaned/monitor)
+mon=$(cat .project/agents/orphaned/heartbeat)
 kill -STOP "$mon"
 ag-stop --grace 30s orphaned >"$T/.stop" 2>&1 &
 stopper=$!

@@ -6,11 +6,11 @@ expect_exit 2 "no project: exit 2" ag-watchdog
 ag-spawn -t 1h -n fine -- sleep 300 >/dev/null
 # Lost: agent and monitor both killed with -9.
 ag-spawn -t 1h -n crashed -- sleep 300 >/dev/null
-kill -KILL "$(cat .project/agents/crashed/monitor)" "$(cat .project/agents/crashed/pid)"
+kill -KILL "$(cat .project/agents/crashed/heartbeat)" "$(cat .project/agents/crashed/pid)"
 # Timeout: the monitor is gone, the agent runs past its deadline.
 ag-spawn -t 1s --grace 200ms -n overdue -- sleep 300 >/dev/null
 opid=$(cat .project/agents/overdue/pid)
-kill -KILL "$(cat .project/agents/overdue/monitor)"
+kill -KILL "$(cat .project/agents/overdue/heartbeat)"
 # Orphans: the parent ended, its child (and grandchild) still run.
 ag-spawn -t 1h -n parent -- sh -c 'ag-spawn -t 1h -n child -- sh -c "ag-spawn -t 1h -n grand -- sleep 300 >/dev/null; sleep 300" >/dev/null' >/dev/null
 ag-wait parent >/dev/null
@@ -24,7 +24,7 @@ echo 2026-01-01T00:00:00.000Z >.project/sessions/idle/last_activity
 # A queue whose running member is lost: its successor may start.
 ag-spawn -t 1h -n q1 -q lane -- sleep 300 >/dev/null
 ag-spawn -t 1h -n q2 -q lane -- sleep 300 >/dev/null
-kill -KILL "$(cat .project/agents/q1/monitor)" "$(cat .project/agents/q1/pid)"
+kill -KILL "$(cat .project/agents/q1/heartbeat)" "$(cat .project/agents/q1/pid)"
 sleep 1.2
 
 # --dry-run reports and changes nothing.
@@ -71,7 +71,7 @@ t1=$(date +%s%N)
 is "  at once, saying nothing" "$(cat "$T/.out")$(( (t1 - t0) / 1000000 < 1000 ))" 1
 wait
 ag-spawn -n race -- sleep 300 >/dev/null
-kill -KILL "$(cat .project/agents/race/monitor)" "$(cat .project/agents/race/pid)"
+kill -KILL "$(cat .project/agents/race/heartbeat)" "$(cat .project/agents/race/pid)"
 flock -w 10 .project/agents/race/lock true      # the monitor is really gone
 for i in 1 2 3 4; do ag-watchdog >race.$i & done
 wait
@@ -83,7 +83,7 @@ is "  one agent_end for it" "$(cat .project/billing/.tracking-*.jsonl | jq -r 's
 # marker and does not bill the agent twice; with no line there, it bills.
 for n in billed1 billed2; do
 	ag-spawn -n $n -- sleep 300 >/dev/null
-	kill -KILL "$(cat .project/agents/$n/monitor)" "$(cat .project/agents/$n/pid)"
+	kill -KILL "$(cat .project/agents/$n/heartbeat)" "$(cat .project/agents/$n/pid)"
 	flock -w 10 .project/agents/$n/lock true
 done
 day=.tracking-$(date -u +%Y-%m-%d).jsonl
@@ -99,7 +99,7 @@ is "  one marked but not billed is billed" "$(st billed2) $(jq -r 'select(.agent
 # decides, and nothing is signalled.
 ag-spawn -n remote -- sleep 300 >/dev/null
 rpid=$(cat .project/agents/remote/pid)
-kill -KILL "$(cat .project/agents/remote/monitor)"
+kill -KILL "$(cat .project/agents/remote/heartbeat)"
 read start boot p <.project/agents/remote/pidstart
 echo "$start 00000000-0000-0000-0000-000000000000 $p" >.project/agents/remote/pidstart
 touch .project/agents/remote/heartbeat

@@ -240,30 +240,6 @@ main(void)
 		unlinkat(d, "ftarget", 0);
 	}
 
-	/* touch_at: creates, or sets the times of what is there; never
-	 * through a link. */
-	{
-		struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
-		struct stat st;
-
-		OK(touch_at(d, "hb") == 0 && fstatat(d, "hb", &st, 0) == 0 &&
-		    S_ISREG(st.st_mode) && st.st_size == 0, "touch creates");
-		utimensat(d, "hb", old, 0);
-		OK(touch_at(d, "hb") == 0 && fstatat(d, "hb", &st, 0) == 0 &&
-		    st.st_mtime > 1000000000, "  and sets an old file's time to now");
-		utimensat(d, "hb", old, 0);
-		OK(symlinkat("hb", d, "hblink") == 0 && touch_at(d, "hblink") == 0 &&
-		    fstatat(d, "hb", &st, 0) == 0 && st.st_mtime == 1000,
-		    "  not a link's target");
-		OK(symlinkat("hbnone", d, "hbdangling") == 0 &&
-		    touch_at(d, "hbdangling") == 0 &&
-		    fstatat(d, "hbnone", &st, 0) < 0 && errno == ENOENT,
-		    "  nor creates one through a dangling link");
-		unlinkat(d, "hb", 0);
-		unlinkat(d, "hblink", 0);
-		unlinkat(d, "hbdangling", 0);
-	}
-
 	/* A reader racing a writer sees old or new, never a mix. */
 	memset(big, 'a', sizeof big);
 	atomic_write_at(d, "big", big, sizeof big, 0);
