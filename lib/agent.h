@@ -2,8 +2,9 @@
  * agent.h - one agent's directory, .project/agents/ID/ (SPEC 2, 3).
  *
  * The files: status cmd argv role parent session description cwd timeout
- * grace queue after environ started ended exit pid pidstart monitor lock
- * heartbeat output.log result.json stop cost claude_session billed summary.
+ * grace queue after environ started ended exit pid pidstart lock heartbeat
+ * (which holds the monitor's pid) output.log result.json stop cost
+ * claude_session billed summary.
  * Whoever changes an agent's status holds its "lock": the monitor for the
  * agent's whole life, until the final status is written (so a free lock on
  * a running agent means its monitor is gone), anyone else briefly with
@@ -83,14 +84,15 @@ int agent_summary_read(int dirfd, struct agent_summary *s);
 /*
  * Write the spec into a directory nobody sees yet (an agent's temporary
  * directory): cmd (and argv where cmd cannot hold the command exactly)
- * role parent session description cwd timeout grace queue after, plus environ (mode 0600) when the agent is queued, since
- * whoever starts it later must give it the environment it was spawned with.
+ * role parent session description cwd timeout grace queue after, plus
+ * environ (mode 0600) when the agent is queued, since whoever starts it
+ * later must give it the environment it was spawned with.
  */
 int agent_spec_create(int dirfd, const struct agent_spec *s, int queued);
 /*
  * Spare agent directories, .project/.spare.0 to .spare.3: each holds the
  * files every started agent has (lock, cmd, role, cwd, started,
- * output.log, status, monitor, heartbeat, pid, pidstart), made empty
+ * output.log, status, heartbeat, pid, pidstart), made empty
  * ahead of time.  Creating a file costs an inode allocation (15-300 us on
  * ext4, the most after many deletions); a spawn that takes a spare only
  * fills them.  A monitor makes one, when a slot is free, once its agent
