@@ -95,8 +95,8 @@ int agent_spec_create(int dirfd, const struct agent_spec *s, int queued);
  * output.log, status, heartbeat, pid, pidstart), made empty
  * ahead of time.  Creating a file costs an inode allocation (15-300 us on
  * ext4, the most after many deletions); a spawn that takes a spare only
- * fills them.  A monitor makes one, when a slot is free, as soon as its
- * agent has started.
+ * fills them.  A monitor makes one, when a slot is free, once its agent
+ * has run a little (or has ended).
  *
  * agent_spare_make: fill a free slot (0 also when none is free), or -1.
  * agent_spare_take: rename a spare to agents/TMP and return its fd, or -1

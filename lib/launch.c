@@ -471,7 +471,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 {
 	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every, settle_at;
 	int64_t began, settle_wait = SETTLE_MS;
-	int keep[5], devnull, logfd, timed_out = 0, stopped, code, e, spared;
+	int keep[5], devnull, logfd, timed_out = 0, stopped, code, e;
 	struct child_args args;
 	struct agent_end end;
 	char reason[512], *resolved = NULL;
@@ -554,14 +554,6 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		goto early;
 	}
 
-	/* The next spawn's spare, now, while the agent starts (A has exec'd:
-	 * our spawner is gone).  Not put off until the machine has room, as
-	 * libjq is: an agent that ends at once (a loop of short ones) would
-	 * leave none, and every spawn after it would make its directory on
-	 * its way, which is the same work where it costs most.  At most
-	 * AG_SPARES wait unused.  An end waits for it: done before the
-	 * waiter wakes, it never races a removal of the project. */
-	spared = agent_spare_make(p) == 0;
 	began = now = clock_mono_ms();
 	hb_next = now + hb_every;
 	settle_at = now + SETTLE_MS;
@@ -596,9 +588,8 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		if (settle_at >= 0 && now >= settle_at) {
 			/* The agent runs, and our spawner is long gone: what
 			 * the end will need (libjq, in a lazily linked
-			 * command, used once), and the next spawn's spare if
-			 * it could not be made at the start.  A libjq that
-			 * cannot load is left to the end to say. */
+			 * command, used once), and the next spawn, now.  A
+			 * libjq that cannot load is left to the end to say. */
 			if (!settle_due(now, began, &settle_wait)) {
 				settle_at = now + settle_wait;
 				continue;
@@ -606,8 +597,7 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 			settle_at = -1;
 			if (!jv_lazy_load || jv_lazy_load() == 0)
 				json_warm();
-			if (!spared)
-				agent_spare_make(p);
+			agent_spare_make(p);
 			continue;
 		}
 		wake = hb_next;
@@ -656,9 +646,9 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	/* Not recorded: the lock stays held until we exit, and the
 	 * watchdog finds the agent lost then. */
 	sched_after_end(p, s->id, s->queue);
-	/* Nothing after the end: the machine is busy with the waiter then,
-	 * and a script that removes the project once it has waited would
-	 * race anything we made. */
+	/* A short agent, ended before we settled, leaves no spare: at its
+	 * end the machine is busy with its waiter, and a script that removes
+	 * the project once it has waited would race the making. */
 	_exit(0);
 early:
 	if (link >= 0)
