@@ -96,19 +96,28 @@ is "  result.json says lost, exit unknown" "$(jq -r '.status + " " + (.exit_code
 is "  and its command, read back from cmd" "$(jq -c .command .project/agents/victim/result.json)" '["sh","-c","sleep 0.8; echo done"]'
 is "  and its directory holds no hidden file" "$(ls -A .project/agents/victim | grep '^\.')" ""
 
+# kill_under_wait MONITOR OUT ARG...: ag-wait ARG... in the background
+# (output to OUT), its agent's MONITOR killed once it waits; rc is its
+# exit status (it is killed after 15 s at most).
+kill_under_wait() {
+	mon=$1 out=$2
+	shift 2
+	ag-wait "$@" >"$out" 2>&1 &
+	w=$!
+	sleep 0.2
+	kill -KILL "$mon"
+	( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
+	guard=$!
+	wait $w
+	rc=$?
+	kill $guard 2>/dev/null
+}
+
 # kill -9 of the monitor while ag-wait already waits: no file changes,
 # yet ag-wait learns it (a pidfd on the monitor) and reports the loss
 # once the agent's process is gone.
 ag-spawn -n watched -- sleep 0.6 >/dev/null
-ag-wait watched >"$T/watched.out" 2>&1 &
-w=$!
-sleep 0.2
-kill -KILL "$(cat .project/agents/watched/heartbeat)"
-( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
-guard=$!
-wait $w
-rc=$?
-kill $guard 2>/dev/null
+kill_under_wait "$(cat .project/agents/watched/heartbeat)" "$T/watched.out" watched
 is "a waiting ag-wait sees its agent's monitor killed, then the loss" "$rc $(cat "$T/watched.out")" "1 watched lost -"
 
 # The same among two agents waited on (inotify, and a pidfd on each
@@ -121,15 +130,7 @@ for layout in new old; do
 	a=.project/agents/$layout-killed
 	mon=$(cat $a/heartbeat)
 	if [ $layout = old ]; then cp $a/heartbeat $a/monitor && : >$a/heartbeat; fi
-	ag-wait --any $layout-killed $layout-other >"$T/two.out" 2>&1 &
-	w=$!
-	sleep 0.2
-	kill -KILL "$mon"
-	( sleep 15; kill $w 2>/dev/null ) >/dev/null 2>&1 &
-	guard=$!
-	wait $w
-	rc=$?
-	kill $guard 2>/dev/null
+	kill_under_wait "$mon" "$T/two.out" --any $layout-killed $layout-other
 	is "$layout layout: a monitor killed among two waited on, the waiter sees the loss first" "$rc $(cat "$T/two.out")" "1 $layout-killed lost -"
 	ag-stop $layout-other >/dev/null 2>&1
 done
