@@ -426,29 +426,14 @@ agent_task_text(const struct agent_spec *s)
 static jv
 command_json(int dirfd, const struct agent_spec *s)
 {
-	size_t len, i, start = 0;
-	char *buf, sep = '\0';
+	char **read = NULL, **v = s && s->argv ? s->argv :
+	    (read = load_argv(dirfd));
 	jv a = jv_array();
+	size_t i;
 
-	if (s && s->argv) {
-		for (i = 0; s->argv[i]; i++)
-			a = jv_array_append(a, jv_string(s->argv[i]));
-		return a;
-	}
-	if (!(buf = read_all_at(dirfd, "argv", &len))) {
-		/* No argv: cmd holds them exactly, one a line. */
-		if (errno != ENOENT || !(buf = read_all_at(dirfd, "cmd", &len)))
-			return a;
-		sep = '\n';
-	}
-	for (i = 0; i < len; i++) {
-		if (buf[i] != sep)
-			continue;
-		a = jv_array_append(a, jv_string_sized(buf + start,
-		    (int)(i - start)));
-		start = i + 1;
-	}
-	free(buf);
+	for (i = 0; v && v[i]; i++)
+		a = jv_array_append(a, jv_string(v[i]));
+	free_vector(read);
 	return a;
 }
 
@@ -743,9 +728,10 @@ agent_monitor_pid(int dirfd)
 	char buf[32], *end;
 	long v;
 
-	if (read_line_at(dirfd, "heartbeat", buf, sizeof buf) < 0 || !buf[0])
-		if (read_line_at(dirfd, "monitor", buf, sizeof buf) < 0)
-			return -1;
+	/* An empty heartbeat: an agent spawned before it held the pid. */
+	if ((read_line_at(dirfd, "heartbeat", buf, sizeof buf) < 0 || !buf[0]) &&
+	    read_line_at(dirfd, "monitor", buf, sizeof buf) < 0)
+		return -1;
 	errno = 0;
 	v = strtol(buf, &end, 10);
 	if (errno || *end || v <= 0 || v > 1 << 30)
