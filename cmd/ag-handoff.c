@@ -280,9 +280,7 @@ cmd_write(int argc, char **argv)
 		    missing);
 
 	project_open_or_die(&p, 0);
-	if ((lfd = session_lock(&p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open_or_die(&p, argv[optind], name);
+	sfd = session_lock_open_or_die(&p, argv[optind], name, &lfd);
 	if (mkdirat(sfd, "handoffs", 0755) < 0 && errno != EEXIST)
 		ag_die(AG_EXIT_FAIL, "cannot create %s/handoffs", name);
 	hfd = openat(sfd, "handoffs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -160,10 +160,11 @@ cmd_archive(struct project *p, const char *ref)
 	int lfd, sfd, afd, fd, i, n;
 	jv ids, info;
 
-	if ((lfd = session_lock(p)) < 0)
+	/* No sessions/: no live session, and nothing made to say so. */
+	if ((lfd = session_lock(p, 0)) < 0 && errno != ENOENT)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	if ((sfd = session_open(p, ref, name)) < 0) {
-		if (errno != ENOENT)
+	if (lfd < 0 || (sfd = session_open(p, ref, name)) < 0) {
+		if (lfd >= 0 && errno != ENOENT)
 			ag_die(AG_EXIT_FAIL, "cannot open session %s", ref);
 		if (session_archived(p, ref, name))
 			ag_diex(AG_EXIT_USAGE, "session %s is archived: it "
@@ -310,8 +311,15 @@ cmd_restore(struct project *p, const char *ref)
 	int lfd, afd, stfd, sfd, dfd, r, i, n, refused = 0;
 	jv agents = jv_array();
 
-	if ((lfd = session_lock(p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
+	if ((lfd = session_lock(p, 0)) < 0) {
+		if (errno != ENOENT)
+			ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
+		/* No sessions/ yet: made only to restore an archived one. */
+		if (!session_archived(p, ref, name))
+			ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
+		if ((lfd = session_lock(p, PROJ_CREATE)) < 0)
+			ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
+	}
 	if ((sfd = session_open(p, ref, live)) >= 0)
 		ag_diex(AG_EXIT_USAGE, "session %s is %s: it cannot be "
 		    "restored", live, session_state_name(session_state_at(sfd)));

@@ -276,11 +276,12 @@ cmd_start(struct project *p, struct opts *o)
 	role = o->role ? o->role : getenv("AG_ROLE");
 	if (!role || name_check(role))
 		role = "orchestrator";
+	project_open_or_die(p, PROJ_CREATE);
 	if (o->project)
 		snprintf(proj, sizeof proj, "%s", o->project);
 	else
 		project_name(p, proj, sizeof proj);
-	if ((lfd = session_lock(p)) < 0)
+	if ((lfd = session_lock(p, PROJ_CREATE)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
 	session_new_id(id);
 	snprintf(name, sizeof name, "%s", o->nargs ? o->args[0] : id);
@@ -351,9 +352,7 @@ cmd_name(struct project *p, struct opts *o)
 	need_args(o, 2, 2);
 	new = o->args[1];
 	check_name("session name", new);
-	if ((lfd = session_lock(p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open_or_die(p, o->args[0], old);
+	sfd = session_lock_open_or_die(p, o->args[0], old, &lfd);
 	if (strcmp(old, new)) {
 		if (name_taken(p, new))
 			ag_diex(AG_EXIT_USAGE, "session '%s' already exists",
@@ -405,9 +404,7 @@ cmd_tag(struct project *p, struct opts *o)
 			ag_diex(AG_EXIT_USAGE, "bad tag '%s': %s", o->args[i],
 			    r);
 	}
-	if ((lfd = session_lock(p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open_or_die(p, o->args[0], name);
+	sfd = session_lock_open_or_die(p, o->args[0], name, &lfd);
 	tags = session_tags(sfd);
 	for (i = 1; i < o->nargs; i++) {
 		const char *t = o->args[i];
@@ -763,9 +760,7 @@ transition(struct project *p, const char *ref, enum session_state to,
 	enum session_state from;
 	int sfd;
 
-	if ((*lfdp = session_lock(p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open_or_die(p, ref, name);
+	sfd = session_lock_open_or_die(p, ref, name, lfdp);
 	from = session_state_at(sfd);
 	if (!session_transition_ok(from, to))
 		ag_diex(AG_EXIT_USAGE, "session %s is %s: it cannot become %s",
@@ -923,7 +918,8 @@ main(int argc, char **argv)
 	static const struct {
 		const char *name, *opts;
 		int (*fn)(struct project *, struct opts *);
-		int creates;    /* may create .project */
+		int creates;    /* may create .project: opens it itself,
+				 * once its input is checked */
 	} cmds[] = {
 		{ "start", "-r -p --tag", cmd_start, 1 },
 		{ "name", "--tag", cmd_name, 0 },
@@ -952,7 +948,10 @@ main(int argc, char **argv)
 			continue;
 		parse(argc - 1, argv + 1, !strcmp(cmds[i].name, "tag") ?
 		    "tag" : cmds[i].opts, &o);
-		project_open_or_die(&p, cmds[i].creates ? PROJ_CREATE : 0);
+		if (cmds[i].creates)
+			p.fd = p.agents = -1;
+		else
+			project_open_or_die(&p, 0);
 		i = (size_t)cmds[i].fn(&p, &o);
 		free(o.tags);
 		project_close(&p);

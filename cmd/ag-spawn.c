@@ -219,9 +219,7 @@ join_session(struct project *p, char *session)
 	enum session_state st;
 	int lfd, sfd;
 
-	if ((lfd = session_lock(p)) < 0)
-		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
-	sfd = session_open_or_die(p, session, name);
+	sfd = session_lock_open_or_die(p, session, name, &lfd);
 	if ((st = session_state_at(sfd)) != SS_ACTIVE)
 		ag_diex(AG_EXIT_USAGE, "session %s is %s, not active", name,
 		    session_state_name(st));
@@ -426,12 +424,6 @@ main(int argc, char **argv)
 		ag_diex(AG_EXIT_USAGE, "bad description: it contains a "
 		    "line break");
 
-	project_open_or_die(&p, PROJ_CREATE);
-	if (s.session[0])
-		join_session(&p, s.session);
-	if (p.agents < 0)
-		ag_die(AG_EXIT_FAIL, "cannot open %s/agents", p.path);
-
 	/* The parent: --parent, else the agent we run inside. */
 	if (!parent && !no_parent) {
 		const char *e = getenv("AG_AGENT_ID");
@@ -444,8 +436,23 @@ main(int argc, char **argv)
 			parent = parent_env;
 		}
 	}
+	/* A project, or agents/, is made only once what the spawn names
+	 * is found: with none, a session, a parent or an --after agent
+	 * cannot exist, and bad input changes nothing. */
+	if (project_open(&p, 0) < 0) {
+		if (errno != ENOENT)
+			ag_die(AG_EXIT_FAIL, "cannot open project %s",
+			    p.path[0] ? p.path : ".project");
+		project_close(&p);
+	}
+	if (s.session[0]) {
+		if (p.fd < 0)
+			ag_diex(AG_EXIT_USAGE, "unknown session '%s'",
+			    s.session);
+		join_session(&p, s.session);
+	}
 	if (parent) {
-		int fd = agent_open(&p, parent);
+		int fd = p.agents < 0 ? -1 : agent_open(&p, parent);
 
 		if (fd < 0)
 			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s",
@@ -455,7 +462,7 @@ main(int argc, char **argv)
 		snprintf(s.parent, sizeof s.parent, "%s", parent);
 	}
 	for (k = 0; k < nafter; k++) {
-		int fd = agent_open(&p, after[k]);
+		int fd = p.agents < 0 ? -1 : agent_open(&p, after[k]);
 
 		if (fd < 0)
 			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after",
@@ -463,6 +470,12 @@ main(int argc, char **argv)
 		close(fd);
 	}
 	s.after = after;
+	if (p.agents < 0) {
+		project_close(&p);
+		project_open_or_die(&p, PROJ_CREATE);
+		if (p.agents < 0)
+			ag_die(AG_EXIT_FAIL, "cannot open %s/agents", p.path);
+	}
 	if (!(cwd = getcwd(NULL, 0)))
 		ag_die(AG_EXIT_FAIL, "cannot get the current directory");
 	s.cwd = cwd;

@@ -56,9 +56,9 @@ sessions_dir(struct project *p, int flags)
 }
 
 int
-session_lock(struct project *p)
+session_lock(struct project *p, int flags)
 {
-	int dfd = sessions_dir(p, PROJ_CREATE), fd, e;
+	int dfd = sessions_dir(p, flags), fd, e;
 
 	if (dfd < 0)
 		return -1;
@@ -129,10 +129,21 @@ session_open(struct project *p, const char *ref, char *name)
 	return fd;
 }
 
+/* ref names no live session: say whether it is archived, or unknown. */
+static _Noreturn void
+session_missing(struct project *p, const char *ref)
+{
+	char aname[AG_NAME_MAX + 1];
+
+	if (session_archived(p, ref, aname))
+		ag_diex(AG_EXIT_USAGE, "session %s is archived (restore it "
+		    "first)", aname);
+	ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
+}
+
 int
 session_open_or_die(struct project *p, const char *ref, char *name)
 {
-	char aname[AG_NAME_MAX + 1];
 	const char *r = name_check(ref);
 	int sfd;
 
@@ -142,10 +153,23 @@ session_open_or_die(struct project *p, const char *ref, char *name)
 		return sfd;
 	if (errno != ENOENT)
 		ag_die(AG_EXIT_FAIL, "cannot open session %s", ref);
-	if (session_archived(p, ref, aname))
-		ag_diex(AG_EXIT_USAGE, "session %s is archived (restore it "
-		    "first)", aname);
-	ag_diex(AG_EXIT_USAGE, "unknown session '%s'", ref);
+	session_missing(p, ref);
+}
+
+int
+session_lock_open_or_die(struct project *p, const char *ref, char *name,
+    int *lfd)
+{
+	const char *r = name_check(ref);
+
+	if (r)
+		ag_diex(AG_EXIT_USAGE, "bad session '%s': %s", ref, r);
+	if ((*lfd = session_lock(p, 0)) >= 0)
+		return session_open_or_die(p, ref, name);
+	if (errno != ENOENT)
+		ag_die(AG_EXIT_FAIL, "cannot lock the sessions");
+	/* No sessions/: no live session, whatever starts one after us. */
+	session_missing(p, ref);
 }
 
 int

@@ -31,8 +31,12 @@ int session_transition_ok(enum session_state from, enum session_state to);
 
 /* Open (creating) .project/sessions; fd or -1. */
 int sessions_dir(struct project *p, int flags);
-/* Take the sessions lock (creating sessions/); fd holding it, or -1. */
-int session_lock(struct project *p);
+/*
+ * Take the sessions lock: fd holding it, or -1.  With PROJ_CREATE,
+ * sessions/ is made if missing; without, -1 with ENOENT when there is no
+ * sessions/, and so no live session (nothing is made to say so).
+ */
+int session_lock(struct project *p, int flags);
 
 /*
  * Find a live session by name or by id: its directory fd, with its
@@ -45,6 +49,12 @@ int session_open(struct project *p, const char *ref, char *name);
  * "session NAME is archived (restore it first)", 125 on an I/O error.
  */
 int session_open_or_die(struct project *p, const char *ref, char *name);
+/*
+ * The sessions lock (in *lfd), then session_open_or_die: for a command on
+ * a session that must exist, which creates nothing when it does not.
+ */
+int session_lock_open_or_die(struct project *p, const char *ref, char *name,
+    int *lfd);
 /* Is there an archived session of that name (or id: name is set)? */
 int session_archived(struct project *p, const char *ref, char *name);
 enum session_state session_state_at(int sfd);

@@ -35,11 +35,21 @@ expect_exit 2 "ag-ps: stray operand" ag-ps foo
 expect_exit 2 "ag: bad command name" ag '../x'
 is "nothing was created" "$(agent_count)" "$before"
 check "no half-made directories" no_temp_dirs
+check "a refused -s made no sessions/" test ! -e .project/sessions
 
 # Read-only commands with no project at all.
 E=$(mktemp -d "${TMPDIR:-/tmp}/ag-empty.XXXXXX") && cd "$E" || exit 1
 expect_exit 2 "ag-ps with no project" ag-ps
 expect_exit 2 "ag-wait with no project" ag-wait --all
+check "and they created nothing" test ! -e .project
+# A spawn naming what must exist, where nothing can: no project made.
+expect_exit 2 "ag-spawn --parent, no project" ag-spawn --parent p -- true
+expect_exit 2 "ag-spawn --after, no project" ag-spawn --after a -- true
+expect_exit 2 "ag-spawn -s, no project" ag-spawn -s s -- true
+like "  says the session is unknown" "$(cat "$T/.err")" "^ag-spawn: unknown session 's'$"
+expect_exit 2 "ag-spawn in an unknown AG_AGENT_ID, no project" env AG_AGENT_ID=p ag-spawn -- true
+like "  names the parent and where it came from" "$(cat "$T/.err")" "unknown parent agent 'p' .from AG_AGENT_ID"
+expect_exit 2 "ag-session start of a bad name, no project" ag-session start 'a b'
 check "and they created nothing" test ! -e .project
 cd "$T" && rm -rf "$E"
 done_testing

@@ -36,6 +36,17 @@ for sub in pause resume end archive restore; do
 	expect_exit 2 "$sub of an unknown session" ag-session $sub nosuch
 done
 expect_exit 2 "tag of an unknown session" ag-session tag nosuch +x
+# In a project with no sessions/ yet, a session named is unknown, and
+# nothing is made to say so.
+mkdir -p fresh/.project
+for c in "ag-session pause nosuch" "ag-session end nosuch" \
+    "ag-session name nosuch other" "ag-session tag nosuch +x" \
+    "ag-handoff write nosuch -t workagent_completion -f work_completed=x" \
+    "ag-spawn -s nosuch -- true"; do
+	expect_exit 2 "$c, no sessions/" env AG_PROJECT="$PWD/fresh/.project" $c
+	like "  unknown" "$(cat "$T/.err")" "unknown session 'nosuch'"
+done
+check "  none of them made sessions/ or agents/" test -z "$(ls -A fresh/.project)"
 
 # name: renames, and the id keeps working.
 id=$(cat .project/sessions/$anon/id)

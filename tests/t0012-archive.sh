@@ -102,4 +102,17 @@ mkdir -p c5/sessions/other && echo completed >c5/sessions/other/state
 tar czf .project/archive/hollow.tar.gz -C c5 sessions/other
 expect_exit 2 "an archive without its session" ag-session restore hollow
 check "  restores nothing" test ! -e .project/sessions/other -a ! -e .project/sessions/hollow
+
+# A project with an archive and no sessions/ yet (one copied in, say):
+# a restore makes sessions/, one of an unknown session makes nothing.
+ag-session archive rel42 >/dev/null
+mkdir -p p2/.project/archive && cp .project/archive/rel42.tar.gz p2/.project/archive/
+AG_PROJECT=$PWD/p2/.project
+export AG_PROJECT
+expect_exit 2 "restore of an unknown session, no sessions/" ag-session restore nosuch
+expect_exit 2 "archive of an unknown session, no sessions/" ag-session archive nosuch
+check "  made no sessions/" test ! -e p2/.project/sessions
+is "restore with no sessions/ yet" "$(ag-session restore rel42)" rel42
+is "  the session is back, completed" "$(cat p2/.project/sessions/rel42/state)" completed
+unset AG_PROJECT
 done_testing
