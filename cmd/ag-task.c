@@ -73,6 +73,30 @@ open_tasks(struct project *p, int create)
 	return tfd;
 }
 
+/* A priority: an integer, or a word for one (low -1, normal 0, high 1,
+ * urgent 2), as trackers name them. */
+static long
+priority_parse(const char *s)
+{
+	static const struct { const char *word; long prio; } words[] = {
+		{ "low", -1 }, { "normal", 0 }, { "medium", 0 },
+		{ "high", 1 }, { "urgent", 2 }, { "critical", 2 },
+	};
+	size_t i;
+	char *end;
+	long prio;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(s, words[i].word))
+			return words[i].prio;
+	errno = 0;
+	prio = strtol(s, &end, 10);
+	if (errno || *end || !*s || prio < -1000000 || prio > 1000000)
+		ag_diex(AG_EXIT_USAGE, "bad priority '%s': want an integer, "
+		    "or low, normal, high or urgent", s);
+	return prio;
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -81,7 +105,7 @@ cmd_add(int argc, char **argv)
 		{ "priority", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char id[AG_NAME_MAX + 1] = "", *end;
+	char id[AG_NAME_MAX + 1] = "";
 	long prio = 0;
 	struct project p;
 	int c, tfd;
@@ -93,12 +117,7 @@ cmd_add(int argc, char **argv)
 			snprintf(id, sizeof id, "%s", optarg);
 			break;
 		case 'p':
-			errno = 0;
-			prio = strtol(optarg, &end, 10);
-			if (errno || *end || !*optarg || prio < -1000000 ||
-			    prio > 1000000)
-				ag_diex(AG_EXIT_USAGE, "bad priority '%s': want "
-				    "an integer", optarg);
+			prio = priority_parse(optarg);
 			break;
 		default: usage();
 		}

@@ -10,7 +10,7 @@ complete -c ag-task -n "not __fish_seen_subcommand_from $subs" -a 'release' -d '
 complete -c ag-task -n "not __fish_seen_subcommand_from $subs" -a 'release-stale' -d 'release old claims'
 complete -c ag-task -n "not __fish_seen_subcommand_from $subs" -a 'list' -d 'one line per task'
 complete -c ag-task -n "__fish_seen_subcommand_from add" -l id -x -d 'task id'
-complete -c ag-task -n "__fish_seen_subcommand_from add" -s p -x -d priority
+complete -c ag-task -n "__fish_seen_subcommand_from add" -s p -x -a "low normal high urgent" -d priority
 complete -c ag-task -n "__fish_seen_subcommand_from claim" -s a -x -a '(__ag_ids)' -d agent
 complete -c ag-task -n "__fish_seen_subcommand_from claim" -s n -l count -x -d 'how many'
 complete -c ag-task -n "__fish_seen_subcommand_from done" -l result -x -d 'result JSON'

@@ -138,7 +138,8 @@ _ag_task() {
 	case $prev in
 	-a|--agent) COMPREPLY=($(compgen -W "$(_ag_ids)" -- "$cur")); return ;;
 	--status) COMPREPLY=($(compgen -W "pending claimed done failed" -- "$cur")); return ;;
-	--id|-p|--priority|--result|--reason|--older-than|-n|--count) return ;;
+	-p|--priority) COMPREPLY=($(compgen -W "low normal high urgent" -- "$cur")); return ;;
+	--id|--result|--reason|--older-than|-n|--count) return ;;
 	esac
 	case ${COMP_WORDS[1]} in
 	add) COMPREPLY=($(compgen -W "--id -p" -- "$cur")) ;;

@@ -42,7 +42,8 @@ expect_exit 2 "an empty description" ag-task add ""
 expect_exit 2 "a blank description" ag-task add "   "
 expect_exit 2 "a bad task id" ag-task add --id 'a/b' "x"
 expect_exit 2 "a duplicate id" ag-task add --id hi "again"
-expect_exit 2 "a bad priority" ag-task add -p high "x"
+expect_exit 2 "a bad priority" ag-task add -p highest "x"
+like "  naming the words it takes" "$(cat "$T/.err")" "want an integer, or low, normal, high or urgent"
 expect_exit 2 "done of an unknown id" ag-task done nosuch
 expect_exit 2 "done with bad JSON" ag-task done "$a" --result '{bad'
 is "  said in one line, without jq's copy of the input" "$(cat "$T/.err")" "ag-task: bad --result JSON: Invalid numeric literal at EOF at line 1, column 4"
@@ -102,4 +103,15 @@ wait
 is "4 batch claimers (-n 7) race for 120 tasks: 120 claims" \
     "$(cat claims.* | wc -l | tr -d ' ')" 120
 is "  none twice" "$(cat claims.* | cut -f1 | sort | uniq -d)" ""
+# Priority words, in a project of their own.
+mkdir -p words/.project && cd words || exit 1
+ag-task add --id wlow -p low "l" >/dev/null
+ag-task add --id wnone "n" >/dev/null
+ag-task add --id whigh -p high "h" >/dev/null
+ag-task add --id wurgent -p urgent "u" >/dev/null
+is "priority words: urgent, high, the default, low" \
+    "$(for i in 1 2 3 4; do ag-task claim | cut -f1; done | tr '\n' ' ')" \
+    "wurgent whigh wnone wlow "
+is "  stored as numbers" "$(jq -c '[.priority]' .project/tasks/claimed/wlow .project/tasks/claimed/whigh | tr -d '\n')" "[-1][1]"
+cd "$T" || exit 1
 done_testing

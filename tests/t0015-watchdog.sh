@@ -136,6 +136,8 @@ comp=$(bash -c '. "$1"; COMP_WORDS=(ag-stop --gr); COMP_CWORD=1; _ag_stop; print
 is "bash completes ag-stop" "$comp" --grace
 comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task release-s); COMP_CWORD=1; _ag_task; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
 is "bash completes ag-task" "$comp" release-stale
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task add -p h); COMP_CWORD=3; _ag_task; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes ag-task's priority words" "$comp" high
 check "fish completion for ag-watchdog is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-watchdog.fish"
 ag-stop --all >/dev/null
 
