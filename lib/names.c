@@ -114,18 +114,25 @@ agent_id_is_descendant(const char *id, const char *anc)
 	return n > 0 && strncmp(id, anc, n) == 0 && id[n] == '.' && id[n + 1];
 }
 
-int
-duration_parse(const char *s, int64_t *ms)
+/*
+ * One part of a duration: digits, an optional fraction, and a unit; the
+ * unit may be left out only by a bare number that is the whole duration
+ * (seconds).  Returns where the part ends, or NULL.
+ */
+static const char *
+duration_part(const char *p, int64_t *ms, int alone)
 {
-	int64_t whole = 0, frac = 0, fscale = 1, mult;
-	const char *p = s;
+	static const struct { const char *unit; int64_t mult; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
+		{ "h", 3600 * 1000 }, { "d", 86400 * 1000 },
+	};
+	int64_t whole = 0, frac = 0, fscale = 1, mult = 0;
 	int digits = 0;
+	size_t i, n = 0;
 
-	if (!s || !*s)
-		return -1;
 	while (*p >= '0' && *p <= '9') {
 		if (whole > (INT64_MAX - 9) / 10)
-			return -1;
+			return NULL;
 		whole = whole * 10 + (*p++ - '0');
 		digits++;
 	}
@@ -141,22 +148,40 @@ duration_parse(const char *s, int64_t *ms)
 		}
 	}
 	if (!digits)
-		return -1;
-	if (!strcmp(p, "") || !strcmp(p, "s"))
+		return NULL;
+	for (i = 0; i < sizeof units / sizeof units[0] && !mult; i++) {
+		n = strlen(units[i].unit);
+		if (!strncmp(p, units[i].unit, n))
+			mult = units[i].mult;
+	}
+	if (!mult) {
+		if (*p || !alone)
+			return NULL;
 		mult = 1000;
-	else if (!strcmp(p, "ms"))
-		mult = 1;
-	else if (!strcmp(p, "m"))
-		mult = 60 * 1000;
-	else if (!strcmp(p, "h"))
-		mult = 3600 * 1000;
-	else if (!strcmp(p, "d"))
-		mult = 86400 * 1000;
-	else
-		return -1;
-	if (whole > INT64_MAX / mult / 2)
-		return -1;
+		n = 0;
+	}
+	if (whole > INT64_MAX / mult / 4)
+		return NULL;
 	*ms = whole * mult + frac * mult / fscale;
+	return p + n;
+}
+
+int
+duration_parse(const char *s, int64_t *ms)
+{
+	int64_t total = 0, part;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -1;
+	/* Parts add up: 1h30m, 2m30s. */
+	do {
+		if (!(p = duration_part(p, &part, p == s)) ||
+		    part > INT64_MAX / 4 - total)
+			return -1;
+		total += part;
+	} while (*p);
+	*ms = total;
 	return 0;
 }
 

@@ -38,8 +38,8 @@ void random_name(char *buf, size_t n);
 
 /*
  * Durations: 250ms, 90s, 10m, 2h, 7d, or a bare number of seconds; a
- * decimal fraction is allowed (1.5s).  Negative, empty, unknown units and
- * overflow are refused.  Returns 0 and sets *ms, or -1.
+ * decimal fraction is allowed (1.5s), and parts with units add up (1h30m,
+ * 2m30s).  Negative, empty, unknown units and overflow are refused.  Returns 0 and sets *ms, or -1.
  */
 int duration_parse(const char *s, int64_t *ms);
 /* Short human form for tables: 850ms, 12.3s, 4m05s, 2h10m, 3d04h. */

@@ -15,9 +15,10 @@ like "the message names the bad value" "$(ag-spawn -n 'a/b' -- true 2>&1)" "^ag-
 expect_exit 2 "bad role" ag-spawn -r 'x y' -- true
 expect_exit 2 "duplicate id" ag-spawn -n base -- true
 like "duplicate message" "$(ag-spawn -n base -- true 2>&1)" "already in use"
-for d in 5x -1 '' 10q 1.2.3 ms; do
+for d in 5x -1 '' 10q 1.2.3 ms 1m30 1h-5m; do
 	expect_exit 2 "bad duration '$d'" ag-spawn -t "$d" -- true
 done
+expect_exit 0 "a duration in parts (1m30s)" ag-wait -t 1m30s base
 expect_exit 2 "missing command" ag-spawn -n nocmd
 expect_exit 2 "missing command after --" ag-spawn -n nocmd --
 expect_exit 2 "--slots 0" ag-spawn -q q --slots 0 -- true

@@ -65,6 +65,14 @@ main(void)
 	OK(duration_parse("s", &ms) < 0, "unit only");
 	OK(duration_parse("99999999999999999999", &ms) < 0, "overflow");
 	OK(duration_parse("1 s", &ms) < 0, "inner space");
+	OK(duration_parse("1h30m", &ms) == 0 && ms == 5400000, "parts add up");
+	OK(duration_parse("2m30s500ms", &ms) == 0 && ms == 150500, "three parts");
+	OK(duration_parse("1d2h", &ms) == 0 && ms == 93600000, "days and hours");
+	OK(duration_parse("1m30", &ms) < 0, "a later part without a unit");
+	OK(duration_parse("1hm", &ms) < 0, "a unit without a number");
+	OK(duration_parse("1h-5m", &ms) < 0, "a negative part");
+	OK(duration_parse("1h 30m", &ms) < 0, "a space between parts");
+	OK(duration_parse("9999999999999d1d", &ms) < 0, "overflow across parts");
 
 	duration_format(850, buf, sizeof buf);
 	IS(buf, "850ms", "format ms");
