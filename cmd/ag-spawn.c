@@ -441,8 +441,7 @@ main(int argc, char **argv)
 	 * cannot exist, and bad input changes nothing. */
 	if (project_open(&p, 0) < 0) {
 		if (errno != ENOENT)
-			ag_die(AG_EXIT_FAIL, "cannot open project %s",
-			    p.path[0] ? p.path : ".project");
+			project_fail(&p);
 		project_close(&p);
 	}
 	if (s.session[0]) {

@@ -131,6 +131,15 @@ project_open(struct project *p, int flags)
 }
 
 void
+project_fail(const struct project *p)
+{
+	const char *env = getenv("AG_PROJECT");
+
+	ag_die(AG_EXIT_FAIL, "cannot open project %s", p->path[0] ? p->path :
+	    env && *env ? env : ".project");
+}
+
+void
 project_open_or_die(struct project *p, int flags)
 {
 	if (project_open(p, flags) == 0)
@@ -138,8 +147,7 @@ project_open_or_die(struct project *p, int flags)
 	if (errno == ENOENT && !(flags & PROJ_CREATE))
 		ag_diex(AG_EXIT_USAGE, "no .project directory found here or "
 		    "in any parent (set AG_PROJECT, or start an agent first)");
-	ag_die(AG_EXIT_FAIL, "cannot open project %s",
-	    p->path[0] ? p->path : ".project");
+	project_fail(p);
 }
 
 int

@@ -24,6 +24,8 @@ struct project {
 int project_open(struct project *p, int flags);
 /* project_open, dying with the right message and exit code. */
 void project_open_or_die(struct project *p, int flags);
+/* Die (125) saying the project could not be opened, naming it. */
+_Noreturn void project_fail(const struct project *p);
 /* Open (creating with PROJ_CREATE) a subdirectory such as "queued". */
 int project_subdir(struct project *p, const char *name, int flags);
 void project_close(struct project *p);
