@@ -444,14 +444,10 @@ main(int argc, char **argv)
 			project_fail(&p);
 		project_close(&p);
 	}
-	if (s.session[0]) {
-		if (p.fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown session '%s'",
-			    s.session);
+	if (s.session[0])
 		join_session(&p, s.session);
-	}
 	if (parent) {
-		int fd = p.agents < 0 ? -1 : agent_open(&p, parent);
+		int fd = agent_open(&p, parent);
 
 		if (fd < 0)
 			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s",
@@ -461,7 +457,7 @@ main(int argc, char **argv)
 		snprintf(s.parent, sizeof s.parent, "%s", parent);
 	}
 	for (k = 0; k < nafter; k++) {
-		int fd = p.agents < 0 ? -1 : agent_open(&p, after[k]);
+		int fd = agent_open(&p, after[k]);
 
 		if (fd < 0)
 			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after",

@@ -130,7 +130,7 @@ project_open(struct project *p, int flags)
 	return open_at(p, cand, flags, 0);
 }
 
-void
+_Noreturn void
 project_fail(const struct project *p)
 {
 	const char *env = getenv("AG_PROJECT");
@@ -153,7 +153,13 @@ project_open_or_die(struct project *p, int flags)
 int
 project_subdir(struct project *p, const char *name, int flags)
 {
-	int fd = openat(p->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (p->fd < 0) {                /* no project: nothing in it */
+		errno = ENOENT;
+		return -1;
+	}
+	fd = openat(p->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOENT && (flags & PROJ_CREATE)) {
 		if (mkdirs_at(p->fd, name) < 0)

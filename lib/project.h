@@ -26,7 +26,8 @@ int project_open(struct project *p, int flags);
 void project_open_or_die(struct project *p, int flags);
 /* Die (125) saying the project could not be opened, naming it. */
 _Noreturn void project_fail(const struct project *p);
-/* Open (creating with PROJ_CREATE) a subdirectory such as "queued". */
+/* Open (creating with PROJ_CREATE) a subdirectory such as "queued"; -1
+ * with ENOENT when there is no project (p->fd < 0). */
 int project_subdir(struct project *p, const char *name, int flags);
 void project_close(struct project *p);
 
