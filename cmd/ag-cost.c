@@ -216,9 +216,13 @@ cmd_import(int argc, char **argv)
 		    st.skipped);
 	printf("%s: %ld files, %ld read, %lld bytes; %ld messages (%ld to "
 	    "agents), %ld duplicates, %ld billed by agents already; %ld "
-	    "events, %.6f USD\n", argv[1], st.files, st.files_read, st.bytes,
+	    "events, %.6f USD", argv[1], st.files, st.files_read, st.bytes,
 	    st.messages, st.attributed, st.duplicates, st.agent_billed,
 	    st.events, st.cost);
+	if (st.deferred)
+		printf("; %ld files wait for a running agent's end",
+		    st.deferred);
+	putchar('\n');
 	project_close(&p);
 	ag_exit(AG_EXIT_OK);
 }

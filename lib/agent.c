@@ -645,11 +645,13 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		if (atomic_puts_at(dirfd, "exit", buf, AF_PREPARED) < 0)
 			goto fail;
 	}
-	if (atomic_puts_at(dirfd, "ended", ts, AF_PREPARED) < 0)
-		goto fail;
+	/* The Claude session billed here before the end time: an import
+	 * that finds the agent ended then knows what not to count again. */
 	if (jv_get_kind(claude_sid) == JV_KIND_STRING &&
 	    atomic_puts_at(dirfd, "claude_session", jv_string_value(claude_sid),
 	    0) < 0)
+		goto fail;
+	if (atomic_puts_at(dirfd, "ended", ts, AF_PREPARED) < 0)
 		goto fail;
 	/* Billing before the status, so that a waiter woken by it sees the
 	 * agent's cost and hours already.  A billing that cannot be written

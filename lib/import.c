@@ -115,6 +115,7 @@ struct agents {
 	struct agent_rec *v;
 	size_t n;
 	int loaded;
+	int64_t loaded_ms;      /* the wall clock before they were read */
 };
 
 static void
@@ -124,6 +125,7 @@ agents_load(struct project *p, struct agents *a)
 	size_t n, i;
 
 	a->loaded = 1;
+	a->loaded_ms = clock_wall_ms();
 	if (p->agents < 0 || !(names = dir_names(p->agents, &n)))
 		return;
 	if (!(a->v = calloc(n + 1, sizeof *a->v))) {
@@ -194,6 +196,40 @@ billed_by(struct agents *a, const char *sid, int64_t ms)
 		    ms >= a->v[i].start && ms <= a->v[i].end)
 			return &a->v[i];
 	return NULL;
+}
+
+/* Whether dir is cwd or one of its parents. */
+static int
+cwd_within(const char *cwd, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (!n || strncmp(cwd, dir, n))
+		return 0;
+	return cwd[n] == '\0' || cwd[n] == '/' || (n == 1 && dir[0] == '/');
+}
+
+/*
+ * Whether an agent may yet bill the Claude message written at ms in cwd
+ * from its result object, at its end: an agent still running, started
+ * before ms, in cwd or a folder above it.  Or one we cannot know of: a
+ * message as new as our reading of the agents.  Such a message waits for
+ * an import after that end (billed_by decides then); counted now, it
+ * would be counted twice.  An agent records the Claude session it billed
+ * before its end time, so one seen ended is decided.
+ */
+static int
+billable_later(const struct agents *a, const char *cwd, int64_t ms)
+{
+	size_t i;
+
+	if (ms >= a->loaded_ms)
+		return 1;
+	for (i = 0; cwd[0] && i < a->n; i++)
+		if (a->v[i].end == INT64_MAX && ms >= a->v[i].start &&
+		    cwd_within(cwd, a->v[i].cwd))
+			return 1;
+	return 0;
 }
 
 /* ---- one run ---- */
@@ -329,7 +365,8 @@ load_files(struct run *r)
 	return 0;
 }
 
-/* Count a message: dedupe, attribute, add to its group. */
+/* Count a message: dedupe, attribute, add to its group.  1: not now
+ * (billable_later), nor anything after it in its file. */
 static int
 count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
     const char *sid, const char *cwd, const char *model, int64_t in,
@@ -344,6 +381,12 @@ count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
 		r->st->skipped++;
 		return 0;
 	}
+	if (!r->agents.loaded)
+		agents_load(r->p, &r->agents);
+	if (r->src == IMPORT_CLAUDE && billable_later(&r->agents, cwd, ms)) {
+		r->st->deferred++;
+		return 1;
+	}
 	if (!r->keys_loaded && load_keys(r) < 0)
 		return -1;
 	if (dedupe) {
@@ -356,8 +399,6 @@ count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
 			return 0;
 		}
 	}
-	if (!r->agents.loaded)
-		agents_load(r->p, &r->agents);
 	if (r->src == IMPORT_CLAUDE && billed_by(&r->agents, sid, ms)) {
 		r->st->agent_billed++;
 		return 0;
@@ -759,11 +800,14 @@ read_file(struct run *r, int fd, struct fstate *f, long long size)
 		at = 0;
 		while ((nl = memchr(buf + at, '\n', have - at))) {
 			size_t len = (size_t)(nl - (buf + at));
+			int rc = skipping || len == 0 ? 0 :
+			    r->src == IMPORT_CLAUDE ? claude_line(r, buf + at,
+			    len) : codex_line(r, buf + at, len);
 
-			if (!skipping && len > 0 &&
-			    (r->src == IMPORT_CLAUDE ? claude_line(r, buf + at,
-			    len) : codex_line(r, buf + at, len)) < 0)
+			if (rc < 0)
 				return -1;
+			if (rc == 1)
+				goto stop;      /* from this line, next time */
 			skipping = 0;
 			at += len + 1;
 			off += (long long)len + 1;
@@ -775,11 +819,15 @@ read_file(struct run *r, int fd, struct fstate *f, long long size)
 	 * object (written in full), else left for the next import. */
 	if (have > 0 && !skipping &&
 	    jscan_object(buf, buf + have, 1, NULL, NULL) == 0) {
-		if ((r->src == IMPORT_CLAUDE ? claude_line(r, buf, have) :
-		    codex_line(r, buf, have)) < 0)
+		int rc = r->src == IMPORT_CLAUDE ? claude_line(r, buf, have) :
+		    codex_line(r, buf, have);
+
+		if (rc < 0)
 			return -1;
-		off += (long long)have;
+		if (rc == 0)
+			off += (long long)have;
 	}
+stop:
 	f->off = off;
 	(void)size;
 	return 0;

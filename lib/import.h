@@ -32,6 +32,8 @@ struct import_stats {
 	long duplicates;        /* seen before, not counted again */
 	long skipped;           /* malformed, synthetic, too long */
 	long agent_billed;      /* already billed from an agent's result */
+	long deferred;          /* transcripts left, from a message on, for an
+	                         * import after a running agent's end */
 	long attributed;        /* of messages, to an agent */
 	long events;            /* billing events written */
 	double cost;

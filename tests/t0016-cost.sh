@@ -263,6 +263,61 @@ is "a message from an agent's cwd while it ran is the agent's" \
 is "  with its role" \
     "$(sum -c '[.[]|select(.claude_session=="s2")][0].role')" '"coder"'
 
+# An import while a `claude -p` agent runs (cron's hourly one, a Stop hook):
+# its messages may yet be billed from its result object, so they wait for
+# an import after its end, and are counted once.  The agent is held on a
+# FIFO until the import is done.
+mkdir -p "$T/wd3" "$T/cc3/projects/-wd3"
+mkfifo "$T/go3" "$T/go3b" "$T/go4"
+cat >"$T/claude3" <<EOF
+#!/bin/sh
+read x <"$T/go3"
+echo '{"type":"result","total_cost_usd":3.0,"session_id":"s3","usage":{"input_tokens":1000000,"output_tokens":0}}'
+EOF
+chmod +x "$T/claude3"
+( cd "$T/wd3" && ag-spawn -n cl3 -- "$T/claude3" >/dev/null
+  ag-spawn -n plain3 -- sh -c "read x <'$T/go3b'" >/dev/null )
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+msg3() {        # SESSION ID CWD: one message of 1M input tokens, now
+	printf '{"cwd":"%s","sessionId":"%s","message":{"id":"%s","model":"claude-sonnet-4-5","usage":{"input_tokens":1000000,"output_tokens":0}},"requestId":"q","type":"assistant","timestamp":"%s"}\n' \
+	    "$3" "$1" "$2" "$now"
+}
+msg3 s3 c1 "$T/wd3" >"$T/cc3/projects/-wd3/s3.jsonl"
+msg3 s3 c2 "$T/wd3/sub" >"$T/cc3/projects/-wd3/s3-sub.jsonl"
+msg3 s4 c3 /elsewhere >"$T/cc3/projects/-wd3/s4.jsonl"
+ag-cost import claude "$T/cc3/projects" >"$T/imp3"
+like "an import while agents run there counts only the rest" \
+    "$(cat "$T/imp3")" "; 1 messages .*; 2 files wait for a running agent's end$"
+is "  the message from elsewhere is in" \
+    "$(sum -c '[.[]|select(.claude_session=="s4")|.input_tokens]')" '[1000000]'
+is "  none of the running agents' folder yet" \
+    "$(sum -c '[.[]|select(.claude_session=="s3")]|length')" 0
+echo go >"$T/go3"
+echo go >"$T/go3b"
+ag-wait cl3 plain3 >/dev/null
+ag-cost import claude "$T/cc3/projects" >"$T/imp3"
+like "  the import after their end" "$(cat "$T/imp3")" \
+    "; 0 messages .* 2 billed by agents already; 0 events"
+is "  the agent's Claude session is billed once, from its result object" \
+    "$(ag-cost total cl3)" 3.000000
+is "  and nothing of it by the import" \
+    "$(sum -c '[.[]|select(.claude_session=="s3" and .source=="claude")]|length')" 0
+# A message in a running agent's folder that no result object bills (an
+# interactive Claude beside a `make test` agent) is counted once it ends.
+( cd "$T/wd3" && ag-spawn -n plain4 -- sh -c "read x <'$T/go4'" >/dev/null )
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+msg3 s5 c5 "$T/wd3" >"$T/cc3/projects/-wd3/s5.jsonl"
+ag-cost import claude "$T/cc3/projects" >/dev/null
+is "a message beside a running agent waits" \
+    "$(sum -c '[.[]|select(.claude_session=="s5")]|length')" 0
+echo go >"$T/go4"
+ag-wait plain4 >/dev/null
+ag-cost import claude "$T/cc3/projects" >/dev/null
+ag-cost import claude "$T/cc3/projects" >/dev/null
+is "  and is counted once after its end, the agent's" \
+    "$(sum -c '[.[]|select(.claude_session=="s5")|[.agent_id,.input_tokens]]')" \
+    '[["plain4",1000000]]'
+
 # import codex.
 C=$T/codex/sessions/2026/11/20
 mkdir -p "$C"
