@@ -55,6 +55,10 @@ HELPER_BINS = $(HELPERS:%=$(BUILD)/libexec/ag/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS     = $(wildcard man/*.[157])
+# The wiring for make, cron and Claude Code, installed as documentation.
+EXDIR    = $(PREFIX)/share/doc/ag/examples
+EXAMPLES = examples/Makefile examples/crontab examples/demo.sh
+EXAMPLE_BINS = examples/worker examples/fake-agent
 
 .PHONY: all check install uninstall demo bench clean deps lint fuzz
 .SECONDARY:
@@ -143,10 +147,21 @@ install: all
 	for c in $(CMDS); do \
 	  install -m 644 completions/$$c.fish \
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/; done
+	install -d $(DESTDIR)$(EXDIR)/claude
+	install -m 644 $(EXAMPLES) $(DESTDIR)$(EXDIR)/
+	install -m 755 $(EXAMPLE_BINS) $(DESTDIR)$(EXDIR)/
+	install -m 644 examples/claude/settings.json $(DESTDIR)$(EXDIR)/claude/
+	install -m 755 examples/claude/ag-claude-hook $(DESTDIR)$(EXDIR)/claude/
 
 uninstall:
-	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
+	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$c.fish; done
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ag
 	for c in $(HELPERS); do rm -f $(DESTDIR)$(LIBEXEC)/$$c; done
+	for m in $(MANS); do s=$${m##*.}; \
+	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ag
 
 # Tests drive the installed commands, as a user would.
 TESTROOT = $(CURDIR)/$(BUILD)/destdir
