@@ -150,6 +150,43 @@ remove_live(int dfd, const char *name)
 		ag_warn("cannot remove %s", name);
 }
 
+/*
+ * What ag-cost import needs of each agent once its directory is gone:
+ * where and when it ran, who it was, and the Claude session it billed
+ * from its result object.  In the summary, written before the agents
+ * are removed: an import finds every agent in one place or the other.
+ * Consumes nothing; ids stays the caller's.
+ */
+static jv
+agent_runs(struct project *p, jv ids)
+{
+	static const char *const keys[] = { "cwd", "started", "ended", "role",
+	    "parent", "session", "claude_session" };
+	char line[4096];
+	jv runs = jv_array();
+	int i, n = jv_array_length(jv_copy(ids));
+	size_t k;
+
+	for (i = 0; i < n; i++) {
+		jv id = jv_array_get(jv_copy(ids), i), run;
+		int dfd = openat(p->agents, jv_string_value(id), O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0) {
+			jv_free(id);
+			continue;
+		}
+		run = jv_object_set(jv_object(), jv_string("id"), id);
+		for (k = 0; k < sizeof keys / sizeof *keys; k++)
+			if (read_line_at(dfd, keys[k], line, sizeof line) == 0)
+				run = jv_object_set(run, jv_string(keys[k]),
+				    jv_string(line));
+		close(dfd);
+		runs = jv_array_append(runs, run);
+	}
+	return runs;
+}
+
 static int
 cmd_archive(struct project *p, const char *ref)
 {
@@ -230,6 +267,7 @@ cmd_archive(struct project *p, const char *ref)
 		    file);
 	}
 	info = session_info(sfd, name);
+	info = jv_object_set(info, jv_string("agent_runs"), agent_runs(p, ids));
 	ts_format(clock_wall_ms(), ts);
 	info = jv_object_set(info, jv_string("state"), jv_string("archived"));
 	info = jv_object_set(info, jv_string("last_activity"), jv_string(ts));

@@ -469,7 +469,8 @@ archived_info(struct project *p, const char *name)
 		v = jv_object_set(v, jv_string("name"), jv_string(name));
 	}
 	v = jv_object_set(v, jv_string("state"), jv_string("archived"));
-	return v;
+	/* ag-cost import's (the agents' runs), not the session's story. */
+	return jv_object_delete(v, jv_string("agent_runs"));
 }
 
 static void

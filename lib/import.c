@@ -113,10 +113,112 @@ struct agent_rec {
 
 struct agents {
 	struct agent_rec *v;
-	size_t n;
+	size_t n, cap;
 	int loaded;
 	int64_t loaded_ms;      /* the wall clock before they were read */
 };
+
+static int
+cmp_rec_id(const void *x, const void *y)
+{
+	return strcmp(((const struct agent_rec *)x)->id,
+	    ((const struct agent_rec *)y)->id);
+}
+
+static void
+jfield(jv o, const char *k, char *buf, size_t cap)
+{
+	jv v = jv_object_get(jv_copy(o), jv_string(k));
+
+	buf[0] = '\0';
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		snprintf(buf, cap, "%s", jv_string_value(v));
+	jv_free(v);
+}
+
+/*
+ * The agents of archived sessions, from the runs their summaries keep
+ * (archive/NAME.json): billed and attributed as if they were still here.
+ * Read after the live ones, as the archiver writes the summary before it
+ * removes the agents; one restored meanwhile is live, and not taken twice.
+ */
+static void
+archived_load(struct project *p, struct agents *a)
+{
+	char **names, buf[64];
+	size_t n, i, live = a->n;
+	int afd;
+
+	if ((afd = project_subdir(p, "archive", 0)) < 0)
+		return;
+	if (!(names = dir_names(afd, &n))) {
+		close(afd);
+		return;
+	}
+	if (live)
+		qsort(a->v, live, sizeof *a->v, cmp_rec_id);
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		jv info, runs;
+		int k, m;
+
+		if (names[i][0] == '.' || len < 6 ||
+		    strcmp(names[i] + len - 5, ".json"))
+			continue;
+		info = json_read_at(afd, names[i]);
+		if (jv_get_kind(info) == JV_KIND_OBJECT)
+			runs = jv_object_get(info, jv_string("agent_runs"));
+		else {
+			jv_free(info);
+			runs = jv_null();
+		}
+		m = jv_get_kind(runs) == JV_KIND_ARRAY ?
+		    jv_array_length(jv_copy(runs)) : 0;
+		for (k = 0; k < m; k++) {
+			jv run = jv_array_get(jv_copy(runs), k);
+			struct agent_rec *r, *nv;
+
+			if (a->n == a->cap) {
+				size_t c = a->cap ? 2 * a->cap : 16;
+
+				if (!(nv = realloc(a->v, c * sizeof *a->v))) {
+					jv_free(run);
+					break;
+				}
+				a->v = nv;
+				a->cap = c;
+			}
+			r = &a->v[a->n];
+			memset(r, 0, sizeof *r);
+			jfield(run, "id", r->id, sizeof r->id);
+			jfield(run, "cwd", r->cwd, sizeof r->cwd);
+			jfield(run, "started", buf, sizeof buf);
+			if (!r->id[0] || !r->cwd[0] || ts_parse(buf, &r->start) < 0 ||
+			    (live && bsearch(r, a->v, live, sizeof *a->v,
+			    cmp_rec_id))) {
+				jv_free(run);
+				continue;
+			}
+			/* Archived, so ended: one that never said when ran no
+			 * longer than its start. */
+			jfield(run, "ended", buf, sizeof buf);
+			if (ts_parse(buf, &r->end) < 0)
+				r->end = r->start;
+			jfield(run, "parent", r->parent, sizeof r->parent);
+			jfield(run, "session", r->session, sizeof r->session);
+			jfield(run, "role", r->role, sizeof r->role);
+			if (!r->role[0])
+				snprintf(r->role, sizeof r->role, "workagent");
+			jfield(run, "claude_session", r->claude_session,
+			    sizeof r->claude_session);
+			jv_free(run);
+			a->n++;
+		}
+		jv_free(runs);
+	}
+	dir_names_free(names);
+	close(afd);
+}
 
 static void
 agents_load(struct project *p, struct agents *a)
@@ -127,11 +229,12 @@ agents_load(struct project *p, struct agents *a)
 	a->loaded = 1;
 	a->loaded_ms = clock_wall_ms();
 	if (p->agents < 0 || !(names = dir_names(p->agents, &n)))
-		return;
+		goto archived;
 	if (!(a->v = calloc(n + 1, sizeof *a->v))) {
 		dir_names_free(names);
-		return;
+		goto archived;
 	}
+	a->cap = n + 1;
 	for (i = 0; i < n; i++) {
 		struct agent_rec *r = &a->v[a->n];
 		int fd = openat(p->agents, names[i], O_RDONLY | O_DIRECTORY |
@@ -163,6 +266,8 @@ agents_load(struct project *p, struct agents *a)
 		a->n++;
 	}
 	dir_names_free(names);
+archived:
+	archived_load(p, a);
 }
 
 /* The one agent running in cwd at ms, or NULL (none, or ambiguous). */

@@ -318,6 +318,39 @@ is "  and is counted once after its end, the agent's" \
     "$(sum -c '[.[]|select(.claude_session=="s5")|[.agent_id,.input_tokens]]')" \
     '[["plain4",1000000]]'
 
+# A first import after the session was archived (its agents' directories
+# gone): the archive's summary keeps what the import needs of them.
+mkdir -p "$T/wd6" "$T/cc6/projects/-wd6"
+mkfifo "$T/go6" "$T/go7"
+cat >"$T/claude6" <<EOF
+#!/bin/sh
+read x <"$T/go6"
+echo '{"type":"result","total_cost_usd":3.0,"session_id":"s6","usage":{"input_tokens":1000000,"output_tokens":0}}'
+EOF
+chmod +x "$T/claude6"
+ag-session start -r supervisor arch6 >/dev/null
+( cd "$T/wd6" && ag-spawn -s arch6 -n cl6 -- "$T/claude6" >/dev/null )
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+msg3 s6 c6 "$T/wd6" >"$T/cc6/projects/-wd6/s6.jsonl"
+echo go >"$T/go6"
+ag-wait cl6 >/dev/null
+( cd "$T/wd6" && ag-spawn -s arch6 -r tester -n plain7 -- sh -c "read x <'$T/go7'" >/dev/null )
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+msg3 s7 c7 "$T/wd6" >"$T/cc6/projects/-wd6/s7.jsonl"
+echo go >"$T/go7"
+ag-wait plain7 >/dev/null
+ag-session end arch6 >/dev/null
+ag-session archive arch6 >/dev/null
+is "archived: the agents are gone" "$(ls .project/agents | grep -c '^cl6$\|^plain7$')" 0
+ag-cost import claude "$T/cc6/projects" >"$T/imp6"
+like "  an import then: the archived agent's billed session is not counted again" \
+    "$(cat "$T/imp6")" "; 1 messages \(1 to agents\), 0 duplicates, 1 billed by agents already"
+is "  the Claude session billed once" \
+    "$(sum -c '[.[]|select(.claude_session=="s6")|.source]')" '["claude-result"]'
+is "  a message of the other's run is still that agent's, with its role" \
+    "$(sum -c '[.[]|select(.claude_session=="s7")|[.agent_id,.role,.session]]')" \
+    '[["plain7","tester","arch6"]]'
+
 # import codex.
 C=$T/codex/sessions/2026/11/20
 mkdir -p "$C"
