@@ -177,10 +177,19 @@ agent_runs(struct project *p, jv ids)
 			continue;
 		}
 		run = jv_object_set(jv_object(), jv_string("id"), id);
-		for (k = 0; k < sizeof keys / sizeof *keys; k++)
-			if (read_line_at(dfd, keys[k], line, sizeof line) == 0)
+		for (k = 0; k < sizeof keys / sizeof *keys; k++) {
+			/* claude_session: a line for each session billed */
+			ssize_t len = strcmp(keys[k], "claude_session") ?
+			    (read_line_at(dfd, keys[k], line, sizeof line) == 0 ?
+			    (ssize_t)strlen(line) : -1) :
+			    read_small_at(dfd, keys[k], line, sizeof line);
+
+			while (len > 0 && line[len - 1] == '\n')
+				line[--len] = '\0';
+			if (len > 0)
 				run = jv_object_set(run, jv_string(keys[k]),
 				    jv_string(line));
+		}
 		close(dfd);
 		runs = jv_array_append(runs, run);
 	}

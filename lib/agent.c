@@ -537,6 +537,51 @@ agent_summary_read(int dirfd, struct agent_summary *s)
 	return 0;
 }
 
+/*
+ * The usage events of every Claude Code result object the agent printed
+ * (a script may run claude -p more than once), and their totals; sids
+ * (cap bytes) gets the Claude sessions they billed, one a line, each
+ * once, as many as fit.  Consumes results.
+ */
+static jv
+claude_bill(jv results, const struct usage *u, int64_t *tokens,
+    double *cost, char *sids, size_t cap)
+{
+	jv out = jv_array();
+	int i, n = jv_array_length(jv_copy(results));
+	size_t used = 0;
+
+	*tokens = 0;
+	*cost = 0;
+	sids[0] = '\0';
+	for (i = 0; i < n; i++) {
+		jv r = jv_array_get(jv_copy(results), i);
+		jv sid = jv_object_get(jv_copy(r), jv_string("session_id"));
+		int64_t t;
+		double c;
+		jv ev = billing_claude_events(r, u, &t, &c);
+		int k, m = jv_array_length(jv_copy(ev));
+		const char *v;
+		size_t len;
+
+		for (k = 0; k < m; k++)
+			out = jv_array_append(out, jv_array_get(jv_copy(ev), k));
+		jv_free(ev);
+		*tokens += t;
+		*cost += c;
+		v = jv_get_kind(sid) == JV_KIND_STRING ? jv_string_value(sid) : "";
+		len = strlen(v);
+		if (len && !strchr(v, '\n') && !line_in(sids, v) &&
+		    used + len + 2 <= cap) {
+			used += (size_t)snprintf(sids + used, cap - used, "%s%s",
+			    used ? "\n" : "", v);
+		}
+		jv_free(sid);
+	}
+	jv_free(results);
+	return out;
+}
+
 int
 agent_finish(struct project *p, int dirfd, const char *id,
     const struct agent_end *e)
@@ -550,7 +595,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	int64_t start_ms = 0, tokens;
 	double cost;
 	char day[64];
-	jv r, out, bill, usage, claude_sid;
+	char claude_sids[1000];         /* fits import.c's reading */
+	jv r, out, bill, usage;
 	int have_start, fd, w;
 	char last;
 
@@ -602,10 +648,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	u.parent = parent;
 	u.session = session;
 	u.role = role;
-	claude_sid = jv_get_kind(sum.claude) == JV_KIND_OBJECT ?
-	    jv_object_get(jv_copy(sum.claude), jv_string("session_id")) :
-	    jv_null();
-	usage = billing_claude_events(sum.claude, &u, &tokens, &cost);
+	usage = claude_bill(sum.claude, &u, &tokens, &cost, claude_sids,
+	    sizeof claude_sids);
 
 	bill = jv_object();
 	bill = jv_object_set(bill, jv_string("tokens_used"),
@@ -647,9 +691,8 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	}
 	/* The Claude session billed here before the end time: an import
 	 * that finds the agent ended then knows what not to count again. */
-	if (jv_get_kind(claude_sid) == JV_KIND_STRING &&
-	    atomic_puts_at(dirfd, "claude_session", jv_string_value(claude_sid),
-	    0) < 0)
+	if (claude_sids[0] &&
+	    atomic_puts_at(dirfd, "claude_session", claude_sids, 0) < 0)
 		goto fail;
 	if (atomic_puts_at(dirfd, "ended", ts, AF_PREPARED) < 0)
 		goto fail;
@@ -699,11 +742,9 @@ agent_finish(struct project *p, int dirfd, const char *id,
 	if ((day[0] && billing_sync(p, day) < 0) || fsync_fd(dirfd) < 0)
 		goto fail;
 	jv_free(usage);
-	jv_free(claude_sid);
 	return 0;
 fail:
 	jv_free(usage);
-	jv_free(claude_sid);
 	return -1;
 }
 

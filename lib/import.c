@@ -17,6 +17,7 @@
 #include "import.h"
 #include "jscan.h"
 #include "json.h"
+#include "names.h"
 #include "price.h"
 #include "smap.h"
 
@@ -107,7 +108,8 @@ struct fstate {
 struct agent_rec {
 	char id[AG_ID_MAX + 1], parent[AG_ID_MAX + 1];
 	char session[AG_NAME_MAX + 1], role[AG_NAME_MAX + 1];
-	char cwd[CWD_MAX], claude_session[SID_MAX];
+	char cwd[CWD_MAX];
+	char claude_session[1024];      /* the sessions it billed, a line each */
 	int64_t start, end;
 };
 
@@ -259,7 +261,7 @@ agents_load(struct project *p, struct agents *a)
 			r->session[0] = '\0';
 		if (read_line_at(fd, "role", r->role, sizeof r->role) < 0)
 			snprintf(r->role, sizeof r->role, "workagent");
-		if (read_line_at(fd, "claude_session", r->claude_session,
+		if (read_small_at(fd, "claude_session", r->claude_session,
 		    sizeof r->claude_session) < 0)
 			r->claude_session[0] = '\0';
 		close(fd);
@@ -297,7 +299,7 @@ billed_by(struct agents *a, const char *sid, int64_t ms)
 	size_t i;
 
 	for (i = 0; sid[0] && i < a->n; i++)
-		if (!strcmp(a->v[i].claude_session, sid) &&
+		if (line_in(a->v[i].claude_session, sid) &&
 		    ms >= a->v[i].start && ms <= a->v[i].end)
 			return &a->v[i];
 	return NULL;

@@ -147,6 +147,37 @@ maybe_claude(const char *line, size_t len)
 	    memmem(line, len, "total_cost_usd", 14);
 }
 
+/* Append the result object on line to arr, unless it is not one, or it
+ * is there already (the same line printed twice is one run).  Consumes
+ * arr. */
+static jv
+claude_add(jv arr, const char *line, size_t len)
+{
+	jv c = jv_parse_sized(line, (int)len), t;
+	int i, n, seen = 0;
+
+	if (jv_get_kind(c) != JV_KIND_OBJECT) {
+		jv_free(c);
+		return arr;
+	}
+	t = jv_object_get(jv_copy(c), jv_string("type"));
+	if (jv_get_kind(t) != JV_KIND_STRING ||
+	    strcmp(jv_string_value(t), "result")) {
+		jv_free(t);
+		jv_free(c);
+		return arr;
+	}
+	jv_free(t);
+	n = jv_array_length(jv_copy(arr));
+	for (i = 0; i < n && !seen; i++)
+		seen = jv_equal(jv_array_get(jv_copy(arr), i), jv_copy(c));
+	if (seen) {
+		jv_free(c);
+		return arr;
+	}
+	return jv_array_append(arr, c);
+}
+
 /* The text of a [PROGRESS] line from p (just past the marker) to its end:
  * leading blanks and a trailing CR dropped, control characters shown as
  * spaces, cut to cap - 1 bytes. */
@@ -175,13 +206,13 @@ void
 log_scan(int fd, struct log_summary *s, char *last)
 {
 	struct ring logs = { 0 }, errs = { 0 };
-	const char *result = NULL, *claude = NULL;
-	size_t result_len = 0, claude_len = 0, len, i, start = 0;
+	const char *result = NULL;
+	size_t result_len = 0, len, i, start = 0;
 	char *buf = read_tail_fd(fd, LOG_SCAN_BYTES, &len, last, &s->size);
 	const char *prog = NULL;
 
 	s->metrics = jv_object();
-	s->claude = jv_null();
+	s->claude = jv_array();
 	s->progress_at = -1;
 	s->progress[0] = '\0';
 	if (!buf) {
@@ -208,10 +239,8 @@ log_scan(int fd, struct log_summary *s, char *last)
 			result = line + 8;
 			result_len = n - 8;
 		}
-		if (maybe_claude(line, n)) {
-			claude = line;
-			claude_len = n;
-		}
+		if (maybe_claude(line, n))
+			s->claude = claude_add(s->claude, line, n);
 		ring_push(&logs, line, n);
 		if (log_line_is_error(line, n))
 			ring_push(&errs, line, n);
@@ -238,21 +267,6 @@ log_scan(int fd, struct log_summary *s, char *last)
 			s->errors = jv_array_append(s->errors,
 			    jv_string("malformed [RESULT] line: not JSON"));
 		}
-	}
-	if (claude) {
-		jv c = jv_parse_sized(claude, (int)claude_len);
-
-		if (jv_get_kind(c) == JV_KIND_OBJECT) {
-			jv t = jv_object_get(jv_copy(c), jv_string("type"));
-
-			if (jv_get_kind(t) == JV_KIND_STRING &&
-			    !strcmp(jv_string_value(t), "result")) {
-				jv_free(s->claude);
-				s->claude = jv_copy(c);
-			}
-			jv_free(t);
-		}
-		jv_free(c);
 	}
 	free(buf);
 }

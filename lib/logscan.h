@@ -1,8 +1,9 @@
 /*
  * logscan.h - what an agent said, read from the tail of its output.log:
  * the last lines, the lines that look like errors, the object printed
- * after the last [RESULT] marker, the last [PROGRESS] text, and the last
- * Claude Code result object ({"type":"result",...,"total_cost_usd":...}).
+ * after the last [RESULT] marker, the last [PROGRESS] text, and the
+ * Claude Code result objects ({"type":"result",...,"total_cost_usd":...}),
+ * one for each run of claude -p that printed there.
  * Only the last LOG_SCAN_BYTES are read: a huge log costs no more than
  * a small one.
  */
@@ -23,7 +24,8 @@ struct log_summary {
 	jv logs;                /* array of the last lines */
 	jv errors;              /* array of error-looking lines */
 	jv metrics;             /* object after the last [RESULT], or {} */
-	jv claude;              /* the last Claude result object, or null */
+	jv claude;              /* array of the Claude result objects, in
+	                         * order, a line repeated word for word once */
 	long long size;         /* the log's size as scanned */
 	long long progress_at;  /* where the last [PROGRESS] line starts, or -1 */
 	char progress[200];     /* its text */

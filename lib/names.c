@@ -234,3 +234,20 @@ random_name(char *buf, size_t n)
 		buf[i] = al[r[i] % 36];
 	buf[n - 1] = '\0';
 }
+
+int
+line_in(const char *text, const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = text;
+
+	if (!n)
+		return 0;
+	while ((p = strstr(p, s))) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\0' || p[n] == '\n'))
+			return 1;
+		p++;
+	}
+	return 0;
+}

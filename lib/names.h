@@ -45,4 +45,7 @@ int duration_parse(const char *s, int64_t *ms);
 /* Short human form for tables: 850ms, 12.3s, 4m05s, 2h10m, 3d04h. */
 void duration_format(int64_t ms, char *buf, size_t len);
 
+/* Is s one of the lines of text (lines split at '\n'; s non-empty)? */
+int line_in(const char *text, const char *s);
+
 #endif

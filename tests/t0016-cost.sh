@@ -152,6 +152,29 @@ ag-wait cl2 >/dev/null
 is "  without modelUsage: one event for its usage" \
     "$(sum -c '[.[]|select(.agent_id=="cl2" and .event=="usage")|[.input_tokens,.output_tokens,.cost]]')" \
     '[[100,50,1.5]]'
+printf '%s\n' '{"type":"result","total_cost_usd":0.5,"session_id":"p-1","usage":{"input_tokens":10,"output_tokens":5}}' \
+    >"$T/plan.json"
+printf '%s\n' '{"type":"result","total_cost_usd":2.0,"session_id":"p-2","usage":{"input_tokens":20,"output_tokens":5}}' \
+    >"$T/impl.json"
+ag-spawn -n pipe -- sh -c "cat '$T/plan.json'; echo planned; cat '$T/impl.json' '$T/impl.json'" >/dev/null
+ag-wait pipe >/dev/null
+is "a script running claude -p twice: each run billed, a line printed twice once" \
+    "$(sum -c '[.[]|select(.agent_id=="pipe" and .event=="usage")|[.claude_session,.cost]]')" \
+    '[["p-1",0.5],["p-2",2]]'
+is "  result.json's billing sums them" \
+    "$(jq -c '.billing|[.tokens_used,.estimated_cost]' .project/agents/pipe/result.json)" \
+    '[40,2.5]'
+is "  both Claude sessions recorded as billed" \
+    "$(cat .project/agents/pipe/claude_session)" "$(printf 'p-1\np-2')"
+st=$(cat .project/agents/pipe/started)
+mkdir -p "$T/ccp/projects/-p"
+for sid in p-1 p-2; do
+	printf '{"cwd":"/x","sessionId":"%s","message":{"id":"m-%s","model":"claude-sonnet-4-5","usage":{"input_tokens":7,"output_tokens":0}},"requestId":"q","type":"assistant","timestamp":"%s"}\n' \
+	    "$sid" "$sid" "$st"
+done >"$T/ccp/projects/-p/p.jsonl"
+ag-cost import claude "$T/ccp/projects" >"$T/impp"
+like "  and an import counts neither's messages again" "$(cat "$T/impp")" \
+    "; 0 messages .* 2 billed by agents already"
 is "  an agent without one is billed nothing" \
     "$(jq -c '.billing.estimated_cost' .project/agents/d/result.json)" 0
 # Billing that cannot be written never keeps an agent from its end.
