@@ -83,6 +83,15 @@ main(void)
 	duration_format(7800000, buf, sizeof buf);
 	IS(buf, "2h10m", "format h");
 
+	OK(line_in("a-1\nb-2\nc", "b-2") && line_in("a-1\nb-2\nc", "a-1") &&
+	    line_in("a-1\nb-2\nc", "c") && line_in("x", "x"),
+	    "line_in: first, middle, last, only line");
+	OK(!line_in("a-12\nb", "a-1") && !line_in("xa-1\nb", "a-1") &&
+	    !line_in("a-1\nb", "") && !line_in("", "a") &&
+	    !line_in("a-1\nb-2", "1\nb"),
+	    "line_in: not a part of a line, not the empty string");
+	OK(line_in("ab\nb", "b"), "line_in: past a partial match");
+
 	ts_format(1795271400123LL, buf);
 	IS(buf, "2026-11-21T14:30:00.123Z", "format timestamp");
 	OK(ts_parse("2026-11-21T14:30:00.123Z", &ms) == 0 && ms == 1795271400123LL,
