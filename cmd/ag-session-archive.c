@@ -152,8 +152,8 @@ remove_live(int dfd, const char *name)
 
 /*
  * What ag-cost import needs of each agent once its directory is gone:
- * where and when it ran, who it was, and the Claude session it billed
- * from its result object.  In the summary, written before the agents
+ * where and when it ran, who it was, and the Claude sessions it billed
+ * from its result objects.  In the summary, written before the agents
  * are removed: an import finds every agent in one place or the other.
  * Consumes nothing; ids stays the caller's.
  */

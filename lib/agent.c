@@ -689,7 +689,7 @@ agent_finish(struct project *p, int dirfd, const char *id,
 		if (atomic_puts_at(dirfd, "exit", buf, AF_PREPARED) < 0)
 			goto fail;
 	}
-	/* The Claude session billed here before the end time: an import
+	/* The Claude sessions billed here, before the end time: an import
 	 * that finds the agent ended then knows what not to count again. */
 	if (claude_sids[0] &&
 	    atomic_puts_at(dirfd, "claude_session", claude_sids, 0) < 0)

@@ -379,10 +379,13 @@ main(void)
 	    "[START] 2026-11-21T14:23:00.123Z\nTask: x\nhello\n"
 	    "[PROGRESS] 1/5\nError: disk on fire\n[PROGRESS] 2/5 files\n"
 	    "{\"type\":\"result\",\"total_cost_usd\":0.5,\"usage\":{}}\n"
+	    "{\"type\":\"result\",\"total_cost_usd\":0.5,\"usage\":{}}\n"
+	    "{\"type\":\"other\",\"result\":1,\"total_cost_usd\":0.5}\n"
+	    "{\"type\":\"result\",\"total_cost_usd\":1.5,\"usage\":{}}\n"
 	    "[RESULT] {\"ok\":true}\n[COMPLETE] 2026-11-21T14:23:01.000Z", 0);
 	scan_log(d, NULL, 0, &sum, &last);
 	OK(last == '\n', "the log's last byte: the newline");
-	OK(jv_array_length(jv_copy(sum.logs)) == 6, "frame lines are not logs");
+	OK(jv_array_length(jv_copy(sum.logs)) == 9, "frame lines are not logs");
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "one error line");
 	{
 		jv ok = jv_object_get(jv_copy(sum.metrics), jv_string("ok"));
@@ -390,7 +393,16 @@ main(void)
 		OK(jv_get_kind(ok) == JV_KIND_TRUE, "[RESULT] object");
 		jv_free(ok);
 	}
-	OK(jv_get_kind(sum.claude) == JV_KIND_OBJECT, "Claude result found");
+	OK(jv_get_kind(sum.claude) == JV_KIND_ARRAY &&
+	    jv_array_length(jv_copy(sum.claude)) == 2,
+	    "Claude results found: each once, only of type result");
+	{
+		jv c = jv_array_get(jv_copy(sum.claude), 1);
+		jv t = jv_object_get(c, jv_string("total_cost_usd"));
+
+		OK(jv_number_value(t) == 1.5, "  in order");
+		jv_free(t);
+	}
 	log_summary_free(&sum);
 	log_last_progress(d, buf, sizeof buf);
 	IS(buf, "2/5 files", "last progress");
