@@ -24,6 +24,8 @@ chmod +x agent
 mk() { make -s -f "$EX/Makefile" AGENT="$T/agent" "$@"; }
 nagents() { ls .project/agents | wc -l | tr -d ' '; }
 
+mk >"$T/mk.out" 2>&1
+is "make without FILES: usage, exit 2" "$?:$(grep -c usage "$T/mk.out")" "2:1"
 mk -j3 FILES="src/a.c src/b.c src/c.c" >"$T/mk.out" 2>&1
 is "make -j3: one agent per file, exit 0" "$?:$(nagents)" "0:3"
 is "  each target is its agent's result.json" \
