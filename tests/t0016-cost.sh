@@ -6,6 +6,9 @@
 mkdir .project
 sum() { jq -s "$@" .project/billing/.tracking-*.jsonl; }
 total_json() { ag-cost report --json "$@" | tail -n 1; }
+usage_of() {    # AGENT JQ: JQ of each usage event of AGENT, an array
+	sum -c "[.[]|select(.agent_id==\"$1\" and .event==\"usage\")|$2]"
+}
 
 # record: priced from the built-in table, or --usd.
 check "record prices from the table" \
@@ -139,7 +142,7 @@ EOF
 ag-spawn -n cl -r coder -- cat "$T/claude.json" >/dev/null
 ag-wait cl >/dev/null
 is "a Claude result object: one usage event per model, at once after ag-wait" \
-    "$(sum -c '[.[]|select(.agent_id=="cl" and .event=="usage")|[.model,.cost,.source]]')" \
+    "$(usage_of cl '[.model,.cost,.source]')" \
     '[["claude-sonnet-4-5",0.2,"claude-result"],["claude-haiku-4-5",0.05,"claude-result"]]'
 is "  result.json's billing" \
     "$(jq -c '.billing|[.tokens_used,.estimated_cost]' .project/agents/cl/result.json)" \
@@ -150,7 +153,7 @@ printf '%s\n' '{"type":"result","total_cost_usd":1.5,"usage":{"input_tokens":100
 ag-spawn -n cl2 -- sh -c "echo thinking; cat '$T/claude2.json'" >/dev/null
 ag-wait cl2 >/dev/null
 is "  without modelUsage: one event for its usage" \
-    "$(sum -c '[.[]|select(.agent_id=="cl2" and .event=="usage")|[.input_tokens,.output_tokens,.cost]]')" \
+    "$(usage_of cl2 '[.input_tokens,.output_tokens,.cost]')" \
     '[[100,50,1.5]]'
 printf '%s\n' '{"type":"result","total_cost_usd":0.5,"session_id":"p-1","usage":{"input_tokens":10,"output_tokens":5}}' \
     >"$T/plan.json"
@@ -159,7 +162,7 @@ printf '%s\n' '{"type":"result","total_cost_usd":2.0,"session_id":"p-2","usage":
 ag-spawn -n pipe -- sh -c "cat '$T/plan.json'; echo planned; cat '$T/impl.json' '$T/impl.json'" >/dev/null
 ag-wait pipe >/dev/null
 is "a script running claude -p twice: each run billed, a line printed twice once" \
-    "$(sum -c '[.[]|select(.agent_id=="pipe" and .event=="usage")|[.claude_session,.cost]]')" \
+    "$(usage_of pipe '[.claude_session,.cost]')" \
     '[["p-1",0.5],["p-2",2]]'
 is "  result.json's billing sums them" \
     "$(jq -c '.billing|[.tokens_used,.estimated_cost]' .project/agents/pipe/result.json)" \
