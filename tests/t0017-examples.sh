@@ -95,6 +95,16 @@ is "  and is recorded failed, with the exit" \
     "$(ag-task list --status failed --json | jq -r '[.description, .reason]|@tsv')" \
     "$(printf 'bad7\texit 4')"
 expect_exit 2 "the worker without a command: usage" "$EX/worker"
+# A worker stopped in the middle of a task puts it back at once.
+mkfifo "$T/wstart"
+tid=$(ag-task add "long one")
+ag-spawn -n wstop -- "$EX/worker" sh -c "echo >'$T/wstart'; sleep 30" x >/dev/null
+read x <"$T/wstart"
+is "  a worker at work holds its task" \
+    "$(ag-task list --status claimed | cut -f1,4)" "$(printf '%s\twstop' "$tid")"
+ag-stop wstop >/dev/null
+is "  stopped, it puts the task back" \
+    "$(ag-task list --status pending | cut -f1,4)" "$(printf '%s\t-' "$tid")"
 
 # ---- examples/crontab ----
 # Each line as cron runs it, in a project of its own: $HOME/src/app is it,
