@@ -127,14 +127,14 @@ cmp_rec_id(const void *x, const void *y)
 	    ((const struct agent_rec *)y)->id);
 }
 
+/* The string at key k of o into buf, or "". */
 static void
-jfield(jv o, const char *k, char *buf, size_t cap)
+jstr(jv o, const char *k, char *buf, size_t cap)
 {
 	jv v = jv_object_get(jv_copy(o), jv_string(k));
 
-	buf[0] = '\0';
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		snprintf(buf, cap, "%s", jv_string_value(v));
+	snprintf(buf, cap, "%s", jv_get_kind(v) == JV_KIND_STRING ?
+	    jv_string_value(v) : "");
 	jv_free(v);
 }
 
@@ -192,9 +192,9 @@ archived_load(struct project *p, struct agents *a)
 			}
 			r = &a->v[a->n];
 			memset(r, 0, sizeof *r);
-			jfield(run, "id", r->id, sizeof r->id);
-			jfield(run, "cwd", r->cwd, sizeof r->cwd);
-			jfield(run, "started", buf, sizeof buf);
+			jstr(run, "id", r->id, sizeof r->id);
+			jstr(run, "cwd", r->cwd, sizeof r->cwd);
+			jstr(run, "started", buf, sizeof buf);
 			if (!r->id[0] || !r->cwd[0] || ts_parse(buf, &r->start) < 0 ||
 			    (live && bsearch(r, a->v, live, sizeof *a->v,
 			    cmp_rec_id))) {
@@ -203,15 +203,15 @@ archived_load(struct project *p, struct agents *a)
 			}
 			/* Archived, so ended: one that never said when ran no
 			 * longer than its start. */
-			jfield(run, "ended", buf, sizeof buf);
+			jstr(run, "ended", buf, sizeof buf);
 			if (ts_parse(buf, &r->end) < 0)
 				r->end = r->start;
-			jfield(run, "parent", r->parent, sizeof r->parent);
-			jfield(run, "session", r->session, sizeof r->session);
-			jfield(run, "role", r->role, sizeof r->role);
+			jstr(run, "parent", r->parent, sizeof r->parent);
+			jstr(run, "session", r->session, sizeof r->session);
+			jstr(run, "role", r->role, sizeof r->role);
 			if (!r->role[0])
 				snprintf(r->role, sizeof r->role, "workagent");
-			jfield(run, "claude_session", r->claude_session,
+			jstr(run, "claude_session", r->claude_session,
 			    sizeof r->claude_session);
 			jv_free(run);
 			a->n++;
@@ -408,16 +408,6 @@ jnum(jv o, const char *k)
 
 	jv_free(v);
 	return x;
-}
-
-static void
-jstr(jv o, const char *k, char *buf, size_t cap)
-{
-	jv v = jv_object_get(jv_copy(o), jv_string(k));
-
-	snprintf(buf, cap, "%s", jv_get_kind(v) == JV_KIND_STRING ?
-	    jv_string_value(v) : "");
-	jv_free(v);
 }
 
 /* One "F" line of the file table. */
