@@ -2,6 +2,7 @@
 # The wiring in examples/, driven as a user would: the Makefile (agents as
 # make targets, the task-store workers), the crontab's lines, and the
 # Claude Code hook with its settings.json; as make install puts them.
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 EX=$(cd "$AG_BIN/../share/doc/ag/examples" && pwd) || exit 1
 
@@ -184,5 +185,16 @@ is "  and no .project made" "$(ls -a "$np" | grep -c project)" 0
 rm -rf "$np"
 is "malformed input: exit 0, nothing said" \
     "$(echo 'not json' | "$H" 2>&1; echo "rc=$?")" rc=0
+
+# make install puts them where this test found them; make uninstall takes
+# away all that install put.
+im() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRC" \
+    DESTDIR="$T/inst" PREFIX=/usr SAN="${AG_SAN:-}" "$@" >/dev/null 2>&1; }
+im install
+is "make install: the examples, runnable" \
+    "$(cd "$T/inst/usr/share/doc/ag/examples" && ls -F | tr '\n' ' ')" \
+    "Makefile claude/ crontab demo.sh fake-agent* worker* "
+im uninstall
+is "make uninstall leaves no file behind" "$(find "$T/inst" -type f)" ""
 
 done_testing
