@@ -202,6 +202,63 @@ progress_text(const char *p, char *out, size_t cap)
 			out[i] = ' ';
 }
 
+/*
+ * The Claude result objects in [from, to) of the log, appended to arr:
+ * up to LOG_CLAUDE_BYTES before to, which is where a line starts.  Read a
+ * chunk at a time; a chunk without "total_cost_usd" is not split into
+ * lines, and a line longer than a chunk is not looked at.  Consumes arr.
+ */
+static jv
+claude_before(int fd, long long to, jv arr)
+{
+	enum { CHUNK = 1 << 20 };
+	long long off = to > LOG_CLAUDE_BYTES ? to - LOG_CLAUDE_BYTES : 0;
+	int partial = off > 0;          /* the first line began before off */
+	size_t have = 0;
+	char *buf;
+
+	if (off >= to || !(buf = malloc(CHUNK)))
+		return arr;
+	while (off < to) {
+		size_t want = CHUNK - have;
+		ssize_t n;
+		char *p, *nl, *end;
+
+		if ((long long)want > to - off)
+			want = (size_t)(to - off);
+		if ((n = pread(fd, buf + have, want, (off_t)off)) <= 0)
+			break;
+		off += n;
+		have += (size_t)n;
+		end = buf + have;
+		p = buf;
+		if (!memmem(buf, have, "total_cost_usd", 14)) {
+			/* Nothing here: keep only the unfinished line. */
+			char *l = memrchr(buf, '\n', have);
+
+			if (l) {
+				p = l + 1;
+				partial = 0;
+			}
+		}
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			if (!partial && maybe_claude(p, (size_t)(nl - p)))
+				arr = claude_add(arr, p, (size_t)(nl - p));
+			partial = 0;
+			p = nl + 1;
+		}
+		if (p == buf && have == CHUNK) {
+			have = 0;               /* too long a line: past it */
+			partial = 1;
+		} else {
+			have = (size_t)(end - p);
+			memmove(buf, p, have);
+		}
+	}
+	free(buf);
+	return arr;
+}
+
 void
 log_scan(int fd, struct log_summary *s, char *last)
 {
@@ -220,6 +277,9 @@ log_scan(int fd, struct log_summary *s, char *last)
 		s->errors = jv_array();
 		return;
 	}
+	/* Result objects before the tail first: in the order printed. */
+	if (s->size > (long long)len)
+		s->claude = claude_before(fd, s->size - (long long)len, s->claude);
 	for (i = 0; i <= len; i++) {
 		const char *line;
 		size_t n;

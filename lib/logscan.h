@@ -4,8 +4,9 @@
  * after the last [RESULT] marker, the last [PROGRESS] text, and the
  * Claude Code result objects ({"type":"result",...,"total_cost_usd":...}),
  * one for each run of claude -p that printed there.
- * Only the last LOG_SCAN_BYTES are read: a huge log costs no more than
- * a small one.
+ * Only the last LOG_SCAN_BYTES are read for all but the result objects,
+ * which are looked for in the last LOG_CLAUDE_BYTES: a huge log costs no
+ * more than one of that size.
  */
 #ifndef AG_LOGSCAN_H
 #define AG_LOGSCAN_H
@@ -15,6 +16,7 @@
 #include "json.h"
 
 #define LOG_SCAN_BYTES (256 * 1024)
+#define LOG_CLAUDE_BYTES (16LL << 20)
 #define LOG_KEEP_LINES 20
 #define LOG_LINE_MAX 400        /* longer lines are cut in result.json */
 

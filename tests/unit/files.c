@@ -406,6 +406,50 @@ main(void)
 	log_summary_free(&sum);
 	log_last_progress(d, buf, sizeof buf);
 	IS(buf, "2/5 files", "last progress");
+	{
+		/* Result objects long before the tail: one whose key straddles
+		 * the scan's 1 MiB chunks, one line longer than a chunk (not
+		 * looked at), then more than the tail of filler, and one in
+		 * the tail. */
+		static const char r1[] = "{\"type\":\"result\",\"total_cost_usd\":1,\"usage\":{}}\n";
+		size_t cap = 3u << 20, at = 0, k;
+		char *log = malloc(cap);
+		jv c;
+
+		OK(log != NULL, "memory for a big log");
+		while (at < (1u << 20) - 30) {
+			k = (1u << 20) - 30 - at;
+			k = k > 100 ? 100 : k;
+			memset(log + at, 'x', k - 1);
+			log[at + k - 1] = '\n';
+			at += k;
+		}
+		memcpy(log + at, r1, sizeof r1 - 1);   /* key at 1 MiB - 12 */
+		at += sizeof r1 - 1;
+		at += (size_t)snprintf(log + at, cap - at, "{\"type\":\"result\","
+		    "\"total_cost_usd\":2,\"pad\":\"");
+		memset(log + at, 'y', (1u << 20) + 10);
+		at += (1u << 20) + 10;
+		at += (size_t)snprintf(log + at, cap - at, "\"}\n");
+		while (at < cap - LOG_SCAN_BYTES / 2 - 200) {
+			memcpy(log + at, "filler line\n", 12);
+			at += 12;
+		}
+		at += (size_t)snprintf(log + at, cap - at, "{\"type\":\"result\","
+		    "\"total_cost_usd\":3,\"usage\":{}}\n");
+		scan_log(d, log, at, &sum, &last);
+		c = jv_copy(sum.claude);
+		OK(jv_array_length(jv_copy(c)) == 2,
+		    "results before the tail are found, not a line over 1 MiB");
+		OK(jv_number_value(jv_object_get(jv_array_get(jv_copy(c), 0),
+		    jv_string("total_cost_usd"))) == 1 &&
+		    jv_number_value(jv_object_get(jv_array_get(jv_copy(c), 1),
+		    jv_string("total_cost_usd"))) == 3,
+		    "  the one across chunks, and the tail's, in order");
+		jv_free(c);
+		log_summary_free(&sum);
+		free(log);
+	}
 	scan_log(d, "[RESULT] not json\n", 18, &sum, &last);
 	OK(jv_array_length(jv_copy(sum.errors)) == 1, "a bad [RESULT] is reported as an error");
 	log_summary_free(&sum);
