@@ -184,8 +184,8 @@ _ag_cost() {
 _ag_watchdog() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in --stale-claims|--stale-sessions) return ;; esac
-	COMPREPLY=($(compgen -W "--dry-run --json --stale-claims --stale-sessions
-	    --help" -- "$cur"))
+	COMPREPLY=($(compgen -W "--dry-run --json --quiet --stale-claims
+	    --stale-sessions --help" -- "$cur"))
 }
 
 _ag() {

@@ -61,6 +61,12 @@ like "a compliance score last" "$(echo "$out" | grep -v '^  ' | tail -n 1)" '^co
 is "  appended to compliance.jsonl" "$(jq -r .score .project/compliance.jsonl | tail -n 1)" "$(echo "$out" | sed -n 's|^compliance \([0-9]*\)/100|\1|p')"
 check "a second pass finds nothing to do" test -z "$(ag-watchdog | grep -v -e '^compliance' -e '^  ' -e '^stale-session')"
 is "--json: every line parses" "$(ag-watchdog --json | jq -r .action | tail -n 1)" compliance
+n0=$(wc -l <.project/compliance.jsonl)
+is "-q: only what was done (a stale session), no score" \
+    "$(ag-watchdog -q | grep -v '^stale-session ')" ""
+is "  the score still appended" "$(wc -l <.project/compliance.jsonl)" $((n0 + 1))
+is "  --quiet --json: no compliance line either" \
+    "$(ag-watchdog --quiet --json | jq -r .action | sort -u)" stale-session
 
 # Concurrent watchdogs: a second run exits 0 at once.
 flock .project/watchdog.lock sleep 3 &
@@ -138,6 +144,8 @@ comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task release-s); COMP_CWORD=1; _ag_task; 
 is "bash completes ag-task" "$comp" release-stale
 comp=$(bash -c '. "$1"; COMP_WORDS=(ag-task add -p h); COMP_CWORD=3; _ag_task; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
 is "bash completes ag-task's priority words" "$comp" high
+comp=$(bash -c '. "$1"; COMP_WORDS=(ag-watchdog --q); COMP_CWORD=1; _ag_watchdog; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc")
+is "bash completes ag-watchdog --quiet" "$comp" --quiet
 check "fish completion for ag-watchdog is installed" test -f "$AG_BIN/../share/fish/vendor_completions.d/ag-watchdog.fish"
 ag-stop --all >/dev/null
 

@@ -124,6 +124,12 @@ is "crontab: every job line has five time fields" \
     ag-session end old >/dev/null && ag-session start -r supervisor new \
     >/dev/null && ag-session end new >/dev/null)
 echo 2026-01-01T00:00:00.000Z >"$T/app/.project/sessions/old/last_activity"
+# An agent whose monitor and process died: the watchdog's to record lost.
+(cd "$T/app" && ag-spawn -t 1h -n crashed -- sleep 300 >/dev/null &&
+    kill -KILL "$(cat .project/agents/crashed/heartbeat)" \
+    "$(cat .project/agents/crashed/pid)")
+# A monitor killed lets go of the agent's lock once it is reaped.
+flock -w 10 "$T/app/.project/agents/crashed/lock" true
 printf '%s\n' '{"cwd":"/w","sessionId":"cs","message":{"id":"m1","model":"claude-sonnet-4-5","usage":{"input_tokens":1000000,"output_tokens":0}},"requestId":"r1","type":"assistant","timestamp":"2026-11-20T10:00:00.000Z"}' \
     >"$T/claude/projects/-app/cs.jsonl"
 fails=
@@ -134,7 +140,9 @@ while IFS= read -r job; do
 done <"$T/jobs"
 is "  each job runs, exit 0" "$fails" ""
 is "  four jobs" "$(wc -l <"$T/jobs" | tr -d ' ')" 4
-like "  the watchdog's pass is logged" "$(cat "$T/app/.project/watchdog.log")" .
+is "  the watchdog's log has what it did, not its score" \
+    "$(cat "$T/app/.project/watchdog.log")" "lost crashed"
+is "  which went to compliance.jsonl" "$(wc -l <"$T/app/.project/compliance.jsonl")" 1
 is "  the transcripts are imported" \
     "$(cd "$T/app" && ag-cost report --json | tail -n 1 | jq .input_tokens)" 1000000
 is "  the session completed a week ago is archived, the new one is not" \
