@@ -448,7 +448,9 @@ check_sessions(struct project *p, int64_t stale, int64_t now,
 			char d2[32];
 
 			duration_format(now - last, d2, sizeof d2);
-			act("stale-session", de->d_name, "%s idle", d2);
+			if (!quiet)     /* a report, not a change */
+				act("stale-session", de->d_name, "%s idle",
+				    d2);
 		}
 		if (!strcmp(state, "active")) {
 			ss->active++;
