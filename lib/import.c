@@ -111,13 +111,34 @@ struct agent_rec {
 	char cwd[CWD_MAX];
 	char claude_session[1024];      /* the sessions it billed, a line each */
 	int64_t start, end;
+	size_t next_cwd;                /* the next in its cwd's list, + 1 */
 };
 
+/* A list of agents: the first's index + 1, 0 when empty. */
+struct head {
+	size_t first;
+};
+
+struct sid_node {
+	size_t agent, next;             /* next: + 1, as in struct head */
+};
+
+/*
+ * Every agent, live or archived, and indexes on it: a message is looked
+ * up by its cwd and its Claude session, not against every agent (100,000
+ * messages and 10,000 agents would make a billion comparisons).
+ */
 struct agents {
 	struct agent_rec *v;
 	size_t n, cap;
 	int loaded;
 	int64_t loaded_ms;      /* the wall clock before they were read */
+	struct smap by_cwd;     /* cwd -> struct head, through next_cwd */
+	struct smap by_sid;     /* Claude session billed -> struct head */
+	struct sid_node *sn;    /* the by_sid lists' nodes */
+	size_t nsn;
+	size_t *running;        /* the agents not ended */
+	size_t nrunning;
 };
 
 static int
@@ -222,6 +243,59 @@ archived_load(struct project *p, struct agents *a)
 	close(afd);
 }
 
+/* The indexes of struct agents.  Out of memory, an agent is left out
+ * of them: unattributed rather than wrong. */
+static void
+agents_index(struct agents *a)
+{
+	size_t i, nl;
+
+	smap_init(&a->by_cwd, sizeof(struct head));
+	smap_init(&a->by_sid, sizeof(struct head));
+	for (i = 0, nl = 0; i < a->n; i++) {
+		const char *c = a->v[i].claude_session;
+
+		if (*c)
+			nl++;
+		while ((c = strchr(c, '\n')))
+			nl++, c++;
+	}
+	a->sn = nl ? malloc(nl * sizeof *a->sn) : NULL;
+	a->running = a->n ? malloc(a->n * sizeof *a->running) : NULL;
+	for (i = 0; i < a->n; i++) {
+		struct agent_rec *r = &a->v[i];
+		struct head *h;
+		char *line, *save;
+
+		if (r->end == INT64_MAX && a->running)
+			a->running[a->nrunning++] = i;
+		if ((h = smap_get(&a->by_cwd, r->cwd))) {
+			r->next_cwd = h->first;
+			h->first = i + 1;
+		}
+		for (line = strtok_r(r->claude_session, "\n", &save);
+		    line && a->sn; line = strtok_r(NULL, "\n", &save)) {
+			if (!(h = smap_get(&a->by_sid, line)))
+				break;
+			a->sn[a->nsn].agent = i;
+			a->sn[a->nsn].next = h->first;
+			h->first = ++a->nsn;
+		}
+	}
+}
+
+static void
+agents_free(struct agents *a)
+{
+	if (a->loaded) {
+		smap_free(&a->by_cwd);
+		smap_free(&a->by_sid);
+	}
+	free(a->sn);
+	free(a->running);
+	free(a->v);
+}
+
 static void
 agents_load(struct project *p, struct agents *a)
 {
@@ -270,6 +344,7 @@ agents_load(struct project *p, struct agents *a)
 	dir_names_free(names);
 archived:
 	archived_load(p, a);
+	agents_index(a);
 }
 
 /* The one agent running in cwd at ms, or NULL (none, or ambiguous). */
@@ -277,17 +352,17 @@ static const struct agent_rec *
 agent_for(struct agents *a, const char *cwd, int64_t ms)
 {
 	const struct agent_rec *found = NULL;
+	const struct head *h;
 	size_t i;
 
-	if (!cwd[0])
+	if (!cwd[0] || !(h = smap_find(&a->by_cwd, cwd)))
 		return NULL;
-	for (i = 0; i < a->n; i++) {
-		if (ms < a->v[i].start || ms > a->v[i].end ||
-		    strcmp(a->v[i].cwd, cwd))
+	for (i = h->first; i; i = a->v[i - 1].next_cwd) {
+		if (ms < a->v[i - 1].start || ms > a->v[i - 1].end)
 			continue;
 		if (found)
 			return NULL;
-		found = &a->v[i];
+		found = &a->v[i - 1];
 	}
 	return found;
 }
@@ -296,12 +371,17 @@ agent_for(struct agents *a, const char *cwd, int64_t ms)
 static const struct agent_rec *
 billed_by(struct agents *a, const char *sid, int64_t ms)
 {
+	const struct head *h;
 	size_t i;
 
-	for (i = 0; sid[0] && i < a->n; i++)
-		if (line_in(a->v[i].claude_session, sid) &&
-		    ms >= a->v[i].start && ms <= a->v[i].end)
-			return &a->v[i];
+	if (!sid[0] || !(h = smap_find(&a->by_sid, sid)))
+		return NULL;
+	for (i = h->first; i; i = a->sn[i - 1].next) {
+		const struct agent_rec *r = &a->v[a->sn[i - 1].agent];
+
+		if (ms >= r->start && ms <= r->end)
+			return r;
+	}
 	return NULL;
 }
 
@@ -332,10 +412,12 @@ billable_later(const struct agents *a, const char *cwd, int64_t ms)
 
 	if (ms >= a->loaded_ms)
 		return 1;
-	for (i = 0; cwd[0] && i < a->n; i++)
-		if (a->v[i].end == INT64_MAX && ms >= a->v[i].start &&
-		    cwd_within(cwd, a->v[i].cwd))
+	for (i = 0; cwd[0] && i < a->nrunning; i++) {
+		const struct agent_rec *r = &a->v[a->running[i]];
+
+		if (ms >= r->start && cwd_within(cwd, r->cwd))
 			return 1;
+	}
 	return 0;
 }
 
@@ -1553,7 +1635,7 @@ out_nolock:
 	smap_free(&r.files);
 	smap_free(&r.groups);
 	keyset_free(&r.keys);
-	free(r.agents.v);
+	agents_free(&r.agents);
 	e = errno;
 	prices_free(&r.prices);
 	errno = e;

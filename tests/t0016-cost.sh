@@ -310,10 +310,11 @@ msg3() {        # SESSION ID CWD: one message of 1M input tokens, now
 }
 msg3 s3 c1 "$T/wd3" >"$T/cc3/projects/-wd3/s3.jsonl"
 msg3 s3 c2 "$T/wd3/sub" >"$T/cc3/projects/-wd3/s3-sub.jsonl"
+msg3 s3x c4 "$T/wd3" >"$T/cc3/projects/-wd3/s3x.jsonl"   # an interactive one
 msg3 s4 c3 /elsewhere >"$T/cc3/projects/-wd3/s4.jsonl"
 ag-cost import claude "$T/cc3/projects" >"$T/imp3"
 like "an import while agents run there counts only the rest" \
-    "$(cat "$T/imp3")" "; 1 messages .*; 2 files wait for a running agent's end$"
+    "$(cat "$T/imp3")" "; 1 messages .*; 3 files wait for a running agent's end$"
 is "  the message from elsewhere is in" \
     "$(sum -c '[.[]|select(.claude_session=="s4")|.input_tokens]')" '[1000000]'
 is "  none of the running agents' folder yet" \
@@ -323,9 +324,12 @@ echo go >"$T/go3b"
 ag-wait cl3 plain3 >/dev/null
 ag-cost import claude "$T/cc3/projects" >"$T/imp3"
 like "  the import after their end" "$(cat "$T/imp3")" \
-    "; 0 messages .* 2 billed by agents already; 0 events"
+    "; 1 messages \(0 to agents\), .* 2 billed by agents already; 1 events"
 is "  the agent's Claude session is billed once, from its result object" \
     "$(ag-cost total cl3)" 3.000000
+is "  a message of another Claude session while both ran there: no one's" \
+    "$(sum -c '[.[]|select(.claude_session=="s3x")|[.agent_id,.input_tokens]]')" \
+    '[[null,1000000]]'
 is "  and nothing of it by the import" \
     "$(sum -c '[.[]|select(.claude_session=="s3" and .source=="claude")]|length')" 0
 # A message in a running agent's folder that no result object bills (an
