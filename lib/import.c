@@ -18,6 +18,7 @@
 #include "jscan.h"
 #include "json.h"
 #include "names.h"
+#include "par.h"
 #include "price.h"
 #include "smap.h"
 
@@ -296,52 +297,72 @@ agents_free(struct agents *a)
 	free(a->v);
 }
 
+struct load {
+	int dirfd;
+	char **names;
+	struct agent_rec *v;
+};
+
+/* Agent i of the names into v[i]; an empty id when it has not started. */
+static void
+agent_load_one(size_t i, void *arg)
+{
+	const struct load *l = arg;
+	struct agent_rec *r = &l->v[i];
+	char buf[64];
+	int fd = openat(l->dirfd, l->names[i], O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (read_line_at(fd, "cwd", r->cwd, sizeof r->cwd) < 0 ||
+	    read_line_at(fd, "started", buf, sizeof buf) < 0 ||
+	    ts_parse(buf, &r->start) < 0) {
+		close(fd);
+		return;
+	}
+	/* ended before claude_session: the agent writes them the other
+	 * way round, so one seen ended shows what it billed. */
+	if (read_line_at(fd, "ended", buf, sizeof buf) < 0 ||
+	    ts_parse(buf, &r->end) < 0)
+		r->end = INT64_MAX;
+	if (read_line_at(fd, "parent", r->parent, sizeof r->parent) < 0)
+		r->parent[0] = '\0';
+	if (read_line_at(fd, "session", r->session, sizeof r->session) < 0)
+		r->session[0] = '\0';
+	if (read_line_at(fd, "role", r->role, sizeof r->role) < 0)
+		snprintf(r->role, sizeof r->role, "workagent");
+	if (read_small_at(fd, "claude_session", r->claude_session,
+	    sizeof r->claude_session) < 0)
+		r->claude_session[0] = '\0';
+	close(fd);
+	snprintf(r->id, sizeof r->id, "%s", l->names[i]);
+}
+
+/* Every agent that has started, live (read on every core) and archived;
+ * then the indexes. */
 static void
 agents_load(struct project *p, struct agents *a)
 {
-	char **names, buf[64];
+	struct load l;
 	size_t n, i;
 
 	a->loaded = 1;
 	a->loaded_ms = clock_wall_ms();
-	if (p->agents < 0 || !(names = dir_names(p->agents, &n)))
+	if (p->agents < 0 || !(l.names = dir_names(p->agents, &n)))
 		goto archived;
 	if (!(a->v = calloc(n + 1, sizeof *a->v))) {
-		dir_names_free(names);
+		dir_names_free(l.names);
 		goto archived;
 	}
 	a->cap = n + 1;
-	for (i = 0; i < n; i++) {
-		struct agent_rec *r = &a->v[a->n];
-		int fd = openat(p->agents, names[i], O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-
-		if (fd < 0)
-			continue;
-		snprintf(r->id, sizeof r->id, "%s", names[i]);
-		if (read_line_at(fd, "cwd", r->cwd, sizeof r->cwd) < 0 ||
-		    read_line_at(fd, "started", buf, sizeof buf) < 0 ||
-		    ts_parse(buf, &r->start) < 0) {
-			close(fd);
-			continue;
-		}
-		if (read_line_at(fd, "ended", buf, sizeof buf) < 0 ||
-		    ts_parse(buf, &r->end) < 0)
-			r->end = INT64_MAX;
-		if (read_line_at(fd, "parent", r->parent, sizeof r->parent) < 0)
-			r->parent[0] = '\0';
-		if (read_line_at(fd, "session", r->session,
-		    sizeof r->session) < 0)
-			r->session[0] = '\0';
-		if (read_line_at(fd, "role", r->role, sizeof r->role) < 0)
-			snprintf(r->role, sizeof r->role, "workagent");
-		if (read_small_at(fd, "claude_session", r->claude_session,
-		    sizeof r->claude_session) < 0)
-			r->claude_session[0] = '\0';
-		close(fd);
-		a->n++;
-	}
-	dir_names_free(names);
+	l.dirfd = p->agents;
+	l.v = a->v;
+	par_each(n, 256, agent_load_one, &l);
+	for (i = 0; i < n; i++)
+		if (a->v[i].id[0] && a->n++ != i)
+			a->v[a->n - 1] = a->v[i];
+	dir_names_free(l.names);
 archived:
 	archived_load(p, a);
 	agents_index(a);
