@@ -166,22 +166,22 @@ jstr(jv o, const char *k, char *buf, size_t cap)
  * Read after the live ones, as the archiver writes the summary before it
  * removes the agents; one restored meanwhile is live, and not taken twice.
  */
-static void
+static int
 archived_load(struct project *p, struct agents *a)
 {
 	char **names, buf[64];
 	size_t n, i, live = a->n;
-	int afd;
+	int afd, rc = 0;
 
 	if ((afd = project_subdir(p, "archive", 0)) < 0)
-		return;
+		return errno == ENOENT ? 0 : -1;
 	if (!(names = dir_names(afd, &n))) {
 		close(afd);
-		return;
+		return -1;
 	}
 	if (live)
 		qsort(a->v, live, sizeof *a->v, cmp_rec_id);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		size_t len = strlen(names[i]);
 		jv info, runs;
 		int k, m;
@@ -207,6 +207,7 @@ archived_load(struct project *p, struct agents *a)
 
 				if (!(nv = realloc(a->v, c * sizeof *a->v))) {
 					jv_free(run);
+					rc = -1;
 					break;
 				}
 				a->v = nv;
@@ -242,17 +243,16 @@ archived_load(struct project *p, struct agents *a)
 	}
 	dir_names_free(names);
 	close(afd);
+	return rc;
 }
 
-/* The indexes of struct agents.  Out of memory, an agent is left out
- * of them: unattributed rather than wrong. */
-static void
+/* The indexes of struct agents; -1 out of memory (an agent left out of
+ * them could see its billed session counted again). */
+static int
 agents_index(struct agents *a)
 {
 	size_t i, nl;
 
-	smap_init(&a->by_cwd, sizeof(struct head));
-	smap_init(&a->by_sid, sizeof(struct head));
 	for (i = 0, nl = 0; i < a->n; i++) {
 		const char *c = a->v[i].claude_session;
 
@@ -263,26 +263,29 @@ agents_index(struct agents *a)
 	}
 	a->sn = nl ? malloc(nl * sizeof *a->sn) : NULL;
 	a->running = a->n ? malloc(a->n * sizeof *a->running) : NULL;
+	if ((nl && !a->sn) || (a->n && !a->running))
+		return -1;
 	for (i = 0; i < a->n; i++) {
 		struct agent_rec *r = &a->v[i];
 		struct head *h;
 		char *line, *save;
 
-		if (r->end == INT64_MAX && a->running)
+		if (r->end == INT64_MAX)
 			a->running[a->nrunning++] = i;
-		if ((h = smap_get(&a->by_cwd, r->cwd))) {
-			r->next_cwd = h->first;
-			h->first = i + 1;
-		}
-		for (line = strtok_r(r->claude_session, "\n", &save);
-		    line && a->sn; line = strtok_r(NULL, "\n", &save)) {
+		if (!(h = smap_get(&a->by_cwd, r->cwd)))
+			return -1;
+		r->next_cwd = h->first;
+		h->first = i + 1;
+		for (line = strtok_r(r->claude_session, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save)) {
 			if (!(h = smap_get(&a->by_sid, line)))
-				break;
+				return -1;
 			a->sn[a->nsn].agent = i;
 			a->sn[a->nsn].next = h->first;
 			h->first = ++a->nsn;
 		}
 	}
+	return 0;
 }
 
 static void
@@ -340,8 +343,8 @@ agent_load_one(size_t i, void *arg)
 }
 
 /* Every agent that has started, live (read on every core) and archived;
- * then the indexes. */
-static void
+ * then the indexes.  -1 when they cannot all be had. */
+static int
 agents_load(struct project *p, struct agents *a)
 {
 	struct load l;
@@ -349,11 +352,15 @@ agents_load(struct project *p, struct agents *a)
 
 	a->loaded = 1;
 	a->loaded_ms = clock_wall_ms();
-	if (p->agents < 0 || !(l.names = dir_names(p->agents, &n)))
+	smap_init(&a->by_cwd, sizeof(struct head));
+	smap_init(&a->by_sid, sizeof(struct head));
+	if (p->agents < 0)
 		goto archived;
+	if (!(l.names = dir_names(p->agents, &n)))
+		return -1;
 	if (!(a->v = calloc(n + 1, sizeof *a->v))) {
 		dir_names_free(l.names);
-		goto archived;
+		return -1;
 	}
 	a->cap = n + 1;
 	l.dirfd = p->agents;
@@ -364,8 +371,9 @@ agents_load(struct project *p, struct agents *a)
 			a->v[a->n - 1] = a->v[i];
 	dir_names_free(l.names);
 archived:
-	archived_load(p, a);
-	agents_index(a);
+	if (archived_load(p, a) < 0)
+		return -1;
+	return agents_index(a);
 }
 
 /* The one agent running in cwd at ms, or NULL (none, or ambiguous). */
@@ -582,7 +590,10 @@ count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
 		return 0;
 	}
 	if (!r->agents.loaded)
-		agents_load(r->p, &r->agents);
+		if (agents_load(r->p, &r->agents) < 0) {
+			ag_warn("cannot read the agents of %s", r->p->path);
+			return -1;
+		}
 	if (r->src == IMPORT_CLAUDE && billable_later(&r->agents, cwd, ms)) {
 		r->st->deferred++;
 		return 1;
