@@ -237,8 +237,6 @@ main(int argc, char **argv)
 			memset(&rows[n], 0, sizeof rows[n]);
 			if (!(rows[n].id = strdup(de->d_name)))
 				ag_die(AG_EXIT_FAIL, "out of memory");
-			for (r = rows[n].id; *r; r++)
-				rows[n].depth += *r == '.';
 			n++;
 		}
 		closedir(d);
@@ -290,6 +288,23 @@ main(int argc, char **argv)
 		n = k;
 	}
 	qsort(rows, n, sizeof *rows, tree ? cmp_tree : cmp_start);
+	if (tree) {
+		/* Indented under the ancestors shown: one whose parent is
+		 * not in the table (ended and filtered out, or archived)
+		 * starts at the left, its id telling its line. */
+		size_t *up = n ? malloc(n * sizeof *up) : NULL, top = 0;
+
+		if (n && !up)
+			ag_die(AG_EXIT_FAIL, "out of memory");
+		for (i = 0; i < n; i++) {
+			while (top && !agent_id_is_descendant(rows[i].id,
+			    rows[up[top - 1]].id))
+				top--;
+			rows[i].depth = (int)top;
+			up[top++] = i;
+		}
+		free(up);
+	}
 
 	if (json) {
 		for (i = 0; i < n; i++) {

@@ -328,8 +328,10 @@ stop_orphans(struct project *p)
 
 		if (r->st != ST_RUNNING || !r->parent[0])
 			continue;
+		/* A parent no longer here was archived with its session
+		 * (only ended agents are) or removed: it has ended too. */
 		par = find_row(r->parent);
-		if (par && status_is_final(par->st))
+		if (!par || status_is_final(par->st))
 			roots = jv_array_append(roots, jv_string(r->id));
 	}
 	if (!(n = jv_array_length(jv_copy(roots)))) {

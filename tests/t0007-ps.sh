@@ -43,6 +43,13 @@ is "--tree puts children right under their parent, indented" "$tree" "p
   p.c
     p.c.g
 p-x"
+mkfifo "$T/hold"
+ag-spawn -n q -- sh -c "ag-spawn -n r -- sh -c 'read x <\"$T/hold\"'" >/dev/null
+ag-wait q >/dev/null
+is "--tree --running: a child whose parent is not shown starts at the left" \
+    "$(ag-ps --running --tree | cut -f1 | grep -E '^ *q')" "q.r"
+echo go >"$T/hold"
+ag-wait q.r >/dev/null
 
 j=$(ag-ps --json | jq -c 'select(.id=="build") | {id,role,status,progress,parent,cost}')
 is "--json: one object per agent" "$j" '{"id":"build","role":"supervisor","status":"running","progress":"2/3 link","parent":null,"cost":0}'

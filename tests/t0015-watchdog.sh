@@ -169,4 +169,17 @@ check "  nor a directory whose spawn holds its lock" test -d .project/agents/.tm
 check "  nor the spare directories" test -d .project/.spare.0
 kill $holder
 cd ..
+
+# A child outside its parent's session, still running once that session
+# is archived: its parent has ended, gone with the archive; an orphan.
+mkdir -p arch/.project && cd arch
+mkfifo hold
+ag-session start s >/dev/null
+ag-spawn -s s -n ap -- sh -c "ag-spawn -t 1h -n ac -- sh -c 'echo >hold; sleep 300' >/dev/null" >/dev/null
+read x <hold
+ag-wait ap >/dev/null
+ag-session end s >/dev/null && ag-session archive s >/dev/null
+is "a running child of an archived agent is an orphan" "$(ag-watchdog -q)" "orphan ap.ac stopped"
+is "  stopped" "$(cat .project/agents/ap.ac/status)" stopped
+cd ..
 done_testing
