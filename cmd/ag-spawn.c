@@ -294,7 +294,7 @@ main(int argc, char **argv)
 	int isolate = 0, k, exec_err;
 	struct launch launch = { -1, -1, -1, NULL };
 	long slots = 0;
-	char **ep, *cwd, interp[256], what[PATH_MAX + 300];
+	char **ep, *cwd, interp[256], what[PATH_MAX + 300], note[256];
 
 	ag_setprog(argv[0]);
 	memset(&s, 0, sizeof s);
@@ -450,8 +450,9 @@ main(int argc, char **argv)
 		int fd = agent_open(&p, parent);
 
 		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s",
-			    parent, parent == parent_env ?
+			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s%s",
+			    parent, agent_archived_note(&p, parent, note,
+			    sizeof note), parent == parent_env ?
 			    " (from AG_AGENT_ID; use --no-parent)" : "");
 		close(fd);
 		snprintf(s.parent, sizeof s.parent, "%s", parent);
@@ -460,8 +461,9 @@ main(int argc, char **argv)
 		int fd = agent_open(&p, after[k]);
 
 		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after",
-			    after[k]);
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after%s",
+			    after[k], agent_archived_note(&p, after[k], note,
+			    sizeof note));
 		close(fd);
 	}
 	s.after = after;

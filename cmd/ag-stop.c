@@ -91,6 +91,7 @@ main(int argc, char **argv)
 	const char *reason = "stopped by ag-stop", *session = NULL, *r;
 	int64_t grace = AG_GRACE_DEFAULT_MS;
 	int c, all = 0, i, left, n;
+	char note[256];
 	struct project p;
 	jv roots, list;
 
@@ -136,7 +137,8 @@ main(int argc, char **argv)
 		int afd = agent_open(&p, argv[i]);
 
 		if (afd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", argv[i]);
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", argv[i],
+			    agent_archived_note(&p, argv[i], note, sizeof note));
 		close(afd);
 		roots = jv_array_append(roots, jv_string(argv[i]));
 	}

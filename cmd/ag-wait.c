@@ -539,6 +539,7 @@ main(int argc, char **argv)
 	int64_t timeout = -1, deadline = -1;
 	int c, any = 0, json = 0, quiet = 0, ifd = -1, nsel = 0, timed_out, rc, i;
 	const char *r;
+	char note[256];
 	size_t k;
 
 	ag_setprog(argv[0]);
@@ -596,7 +597,9 @@ main(int argc, char **argv)
 		int fd = agent_open(&proj, argv[i]);
 
 		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", argv[i]);
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", argv[i],
+			    agent_archived_note(&proj, argv[i], note,
+			    sizeof note));
 		close(fd);
 		add_member(argv[i]);
 	}
@@ -604,7 +607,9 @@ main(int argc, char **argv)
 		int fd = agent_open(&proj, sel_root);
 
 		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'", sel_root);
+			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", sel_root,
+			    agent_archived_note(&proj, sel_root, note,
+			    sizeof note));
 		close(fd);
 	}
 	if (selector == SEL_SESSION) {

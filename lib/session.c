@@ -172,13 +172,79 @@ session_lock_open_or_die(struct project *p, const char *ref, char *name,
 	session_missing(p, ref);
 }
 
+/*
+ * The archived session whose summary (archive/NAME.json) satisfies
+ * match(summary, arg): 1 and its name in name, or 0.
+ */
+static int
+archive_find(struct project *p, int (*match)(jv, const void *),
+    const void *arg, char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int afd, found = 0;
+
+	if ((afd = project_subdir(p, "archive", 0)) < 0)
+		return 0;
+	if (!(d = fdopendir(afd))) {
+		close(afd);
+		return 0;
+	}
+	while (!found && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		jv v;
+
+		if (de->d_name[0] == '.' || n < 6 ||
+		    strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		v = json_read_at(dirfd(d), de->d_name);
+		if (jv_get_kind(v) == JV_KIND_OBJECT && match(v, arg)) {
+			snprintf(name, AG_NAME_MAX + 1, "%.*s", (int)(n - 5),
+			    de->d_name);
+			found = 1;
+		}
+		jv_free(v);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The summary's id is arg. */
+static int
+match_id(jv v, const void *arg)
+{
+	jv id = jv_object_get(jv_copy(v), jv_string("id"));
+	int r = jv_get_kind(id) == JV_KIND_STRING &&
+	    !strcmp(jv_string_value(id), arg);
+
+	jv_free(id);
+	return r;
+}
+
+/* Agent arg is among the summary's agents. */
+static int
+match_agent(jv v, const void *arg)
+{
+	jv ids = jv_object_get(jv_copy(v), jv_string("agents"));
+	int i, n = jv_get_kind(ids) == JV_KIND_ARRAY ?
+	    jv_array_length(jv_copy(ids)) : 0, r = 0;
+
+	for (i = 0; i < n && !r; i++) {
+		jv id = jv_array_get(jv_copy(ids), i);
+
+		r = jv_get_kind(id) == JV_KIND_STRING &&
+		    !strcmp(jv_string_value(id), arg);
+		jv_free(id);
+	}
+	jv_free(ids);
+	return r;
+}
+
 int
 session_archived(struct project *p, const char *ref, char *name)
 {
 	char file[AG_NAME_MAX + 10];
-	struct dirent *de;
-	DIR *d;
-	int afd, found = 0;
+	int afd;
 
 	if (name_check(ref))
 		return 0;
@@ -192,32 +258,21 @@ session_archived(struct project *p, const char *ref, char *name)
 		close(afd);
 		return 1;
 	}
-	if (!(d = fdopendir(afd))) {
-		close(afd);
-		return 0;
-	}
-	while (!found && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		jv v, id;
+	close(afd);
+	return archive_find(p, match_id, ref, name);
+}
 
-		if (de->d_name[0] == '.' || n < 6 ||
-		    strcmp(de->d_name + n - 5, ".json"))
-			continue;
-		v = json_read_at(dirfd(d), de->d_name);
-		if (jv_get_kind(v) == JV_KIND_OBJECT) {
-			id = jv_object_get(jv_copy(v), jv_string("id"));
-			if (jv_get_kind(id) == JV_KIND_STRING &&
-			    !strcmp(jv_string_value(id), ref)) {
-				snprintf(name, AG_NAME_MAX + 1, "%.*s",
-				    (int)(n - 5), de->d_name);
-				found = 1;
-			}
-			jv_free(id);
-		}
-		jv_free(v);
-	}
-	closedir(d);
-	return found;
+const char *
+agent_archived_note(struct project *p, const char *id, char *buf,
+    size_t cap)
+{
+	char name[AG_NAME_MAX + 1];
+
+	buf[0] = '\0';
+	if (p->fd >= 0 && archive_find(p, match_agent, id, name))
+		snprintf(buf, cap, ": archived with session %s "
+		    "(ag-session restore %s)", name, name);
+	return buf;
 }
 
 int

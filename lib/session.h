@@ -57,6 +57,13 @@ int session_lock_open_or_die(struct project *p, const char *ref, char *name,
     int *lfd);
 /* Is there an archived session of that name (or id: name is set)? */
 int session_archived(struct project *p, const char *ref, char *name);
+/*
+ * For the message about an agent id not found: ": archived with session
+ * S (ag-session restore S)" when an archived session took it, else "".
+ * Into buf (cap bytes); returns buf.
+ */
+const char *agent_archived_note(struct project *p, const char *id,
+    char *buf, size_t cap);
 enum session_state session_state_at(int sfd);
 /* Set last_activity to now. */
 int session_touch(int sfd);

@@ -48,6 +48,13 @@ like "  naming the state" "$(cat "$T/.err")" "session rel42 is archived"
 expect_exit 2 "archived -> completed by end" ag-session end rel42
 expect_exit 2 "tag of an archived session" ag-session tag rel42 +x
 expect_exit 2 "spawn -s into an archived session" ag-spawn -s rel42 -- true
+expect_exit 2 "ag-wait on an agent archived with it" ag-wait build.test
+is "  says where it went" "$(cat "$T/.err")" \
+    "ag-wait: unknown agent 'build.test': archived with session rel42 (ag-session restore rel42)"
+expect_exit 2 "ag-spawn --parent of an archived agent" ag-spawn --parent build -- true
+like "  says so too" "$(cat "$T/.err")" "'build': archived with session rel42"
+expect_exit 2 "ag-wait on an id never seen" ag-wait nosuch
+is "  unknown, no more" "$(cat "$T/.err")" "ag-wait: unknown agent 'nosuch'"
 expect_exit 2 "a handoff into an archived session" ag-handoff write rel42 -t workagent_completion -f work_completed=x
 expect_exit 2 "a new session cannot take its name" ag-session start rel42
 
