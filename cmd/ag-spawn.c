@@ -294,7 +294,7 @@ main(int argc, char **argv)
 	int isolate = 0, k, exec_err;
 	struct launch launch = { -1, -1, -1, NULL };
 	long slots = 0;
-	char **ep, *cwd, interp[256], what[PATH_MAX + 300], note[256];
+	char **ep, *cwd, interp[256], what[PATH_MAX + 300];
 
 	ag_setprog(argv[0]);
 	memset(&s, 0, sizeof s);
@@ -447,25 +447,14 @@ main(int argc, char **argv)
 	if (s.session[0])
 		join_session(&p, s.session);
 	if (parent) {
-		int fd = agent_open(&p, parent);
-
-		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown parent agent '%s'%s%s",
-			    parent, agent_archived_note(&p, parent, note,
-			    sizeof note), parent == parent_env ?
-			    " (from AG_AGENT_ID; use --no-parent)" : "");
-		close(fd);
+		agent_exists_or_die(&p, parent, "unknown parent agent", "",
+		    parent == parent_env ?
+		    " (from AG_AGENT_ID; use --no-parent)" : "");
 		snprintf(s.parent, sizeof s.parent, "%s", parent);
 	}
-	for (k = 0; k < nafter; k++) {
-		int fd = agent_open(&p, after[k]);
-
-		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s' in --after%s",
-			    after[k], agent_archived_note(&p, after[k], note,
-			    sizeof note));
-		close(fd);
-	}
+	for (k = 0; k < nafter; k++)
+		agent_exists_or_die(&p, after[k], "unknown agent",
+		    " in --after", "");
 	s.after = after;
 	if (p.agents < 0) {
 		project_close(&p);

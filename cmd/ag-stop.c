@@ -91,7 +91,6 @@ main(int argc, char **argv)
 	const char *reason = "stopped by ag-stop", *session = NULL, *r;
 	int64_t grace = AG_GRACE_DEFAULT_MS;
 	int c, all = 0, i, left, n;
-	char note[256];
 	struct project p;
 	jv roots, list;
 
@@ -134,12 +133,7 @@ main(int argc, char **argv)
 	/* Every name is checked before anything is stopped. */
 	roots = jv_array();
 	for (i = optind; i < argc; i++) {
-		int afd = agent_open(&p, argv[i]);
-
-		if (afd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", argv[i],
-			    agent_archived_note(&p, argv[i], note, sizeof note));
-		close(afd);
+		agent_exists_or_die(&p, argv[i], "unknown agent", "", "");
 		roots = jv_array_append(roots, jv_string(argv[i]));
 	}
 	if (session) {

@@ -539,7 +539,6 @@ main(int argc, char **argv)
 	int64_t timeout = -1, deadline = -1;
 	int c, any = 0, json = 0, quiet = 0, ifd = -1, nsel = 0, timed_out, rc, i;
 	const char *r;
-	char note[256];
 	size_t k;
 
 	ag_setprog(argv[0]);
@@ -594,24 +593,11 @@ main(int argc, char **argv)
 	project_open_or_die(&proj, 0);
 
 	for (i = optind; i < argc; i++) {
-		int fd = agent_open(&proj, argv[i]);
-
-		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", argv[i],
-			    agent_archived_note(&proj, argv[i], note,
-			    sizeof note));
-		close(fd);
+		agent_exists_or_die(&proj, argv[i], "unknown agent", "", "");
 		add_member(argv[i]);
 	}
-	if (selector == SEL_CHILDREN) {
-		int fd = agent_open(&proj, sel_root);
-
-		if (fd < 0)
-			ag_diex(AG_EXIT_USAGE, "unknown agent '%s'%s", sel_root,
-			    agent_archived_note(&proj, sel_root, note,
-			    sizeof note));
-		close(fd);
-	}
+	if (selector == SEL_CHILDREN)
+		agent_exists_or_die(&proj, sel_root, "unknown agent", "", "");
 	if (selector == SEL_SESSION) {
 		size_t len;
 		int sfd = session_open_or_die(&proj, sel_root, sess_name);

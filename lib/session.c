@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "clock.h"
 #include "err.h"
 #include "file.h"
@@ -262,17 +263,21 @@ session_archived(struct project *p, const char *ref, char *name)
 	return archive_find(p, match_id, ref, name);
 }
 
-const char *
-agent_archived_note(struct project *p, const char *id, char *buf,
-    size_t cap)
+void
+agent_exists_or_die(struct project *p, const char *id, const char *what,
+    const char *where, const char *hint)
 {
-	char name[AG_NAME_MAX + 1];
+	char name[AG_NAME_MAX + 1], note[2 * AG_NAME_MAX + 64] = "";
+	int fd = agent_open(p, id);
 
-	buf[0] = '\0';
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
 	if (p->fd >= 0 && archive_find(p, match_agent, id, name))
-		snprintf(buf, cap, ": archived with session %s "
+		snprintf(note, sizeof note, ": archived with session %s "
 		    "(ag-session restore %s)", name, name);
-	return buf;
+	ag_diex(AG_EXIT_USAGE, "%s '%s'%s%s%s", what, id, where, note, hint);
 }
 
 int

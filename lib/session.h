@@ -58,12 +58,12 @@ int session_lock_open_or_die(struct project *p, const char *ref, char *name,
 /* Is there an archived session of that name (or id: name is set)? */
 int session_archived(struct project *p, const char *ref, char *name);
 /*
- * For the message about an agent id not found: ": archived with session
- * S (ag-session restore S)" when an archived session took it, else "".
- * Into buf (cap bytes); returns buf.
+ * Return if agent id is there; else exit 2 with "WHAT 'ID'WHERE" and,
+ * when an archived session took it, ": archived with session S
+ * (ag-session restore S)", then hint.
  */
-const char *agent_archived_note(struct project *p, const char *id,
-    char *buf, size_t cap);
+void agent_exists_or_die(struct project *p, const char *id,
+    const char *what, const char *where, const char *hint);
 enum session_state session_state_at(int sfd);
 /* Set last_activity to now. */
 int session_touch(int sfd);
