@@ -35,11 +35,14 @@ is "  every agent in the session make-review" \
     "$(ag-ps --all -s make-review | tail -n +2 | wc -l | tr -d ' ')" 3
 mk -j3 FILES="src/a.c src/b.c src/c.c" >/dev/null 2>&1
 is "  again: nothing changed, no agent spawned" "$(nagents)" 3
+ag-session pause make-review >/dev/null
 sleep 0.01
 echo "int a2;" >>src/a.c
 mk -j3 FILES="src/a.c src/b.c src/c.c" >/dev/null 2>&1
 is "  an input changed: that file's agent only" \
     "$(nagents):$(jq .output.metrics.lines out/src/a.c.json)" "4:2"
+is "  in its session, resumed from paused" \
+    "$(ag-session show make-review | sed -n 's/^state: //p')" active
 echo bad >src/bad.c
 mk -j3 FILES="src/a.c src/bad.c" >"$T/mk.out" 2>&1
 rc=$?
