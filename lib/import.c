@@ -428,10 +428,9 @@ cwd_within(const char *cwd, const char *dir)
 /*
  * Whether an agent may yet bill the Claude message written at ms in cwd
  * from its result object, at its end: an agent still running, started
- * before ms, in cwd or a folder above it.  Or one we cannot know of: a
- * message as new as our reading of the agents.  Such a message waits for
- * an import after that end (billed_by decides then); counted now, it
- * would be counted twice.  An agent records the Claude session it billed
+ * before ms, in cwd or a folder above it.  Such a message waits for an
+ * import after that end (billed_by decides then); counted now, it would
+ * be counted twice.  An agent records the Claude sessions it billed
  * before its end time, so one seen ended is decided.
  */
 static int
@@ -439,8 +438,6 @@ billable_later(const struct agents *a, const char *cwd, int64_t ms)
 {
 	size_t i;
 
-	if (ms >= a->loaded_ms)
-		return 1;
 	for (i = 0; cwd[0] && i < a->nrunning; i++) {
 		const struct agent_rec *r = &a->v[a->running[i]];
 
@@ -467,6 +464,8 @@ struct run {
 	struct smap files;      /* path -> struct fstate */
 	struct smap groups;     /* agent|sid|model|hour -> struct group */
 	struct agents agents;
+	struct agent_rec **retired;     /* agents read before: groups point */
+	size_t nretired;                /* into them */
 	struct prices prices;
 	int ifd;                /* billing/.import */
 	int bfd;                /* billing */
@@ -573,6 +572,24 @@ load_files(struct run *r)
 	return 0;
 }
 
+/* The agents read again; the records read before stay, for the groups
+ * that point into them. */
+static int
+agents_reload(struct run *r)
+{
+	struct agent_rec **nv = realloc(r->retired, (r->nretired + 1) *
+	    sizeof *nv);
+
+	if (!nv)
+		return -1;
+	r->retired = nv;
+	r->retired[r->nretired++] = r->agents.v;
+	r->agents.v = NULL;
+	agents_free(&r->agents);
+	memset(&r->agents, 0, sizeof r->agents);
+	return agents_load(r->p, &r->agents);
+}
+
 /* Count a message: dedupe, attribute, add to its group.  1: not now
  * (billable_later), nor anything after it in its file. */
 static int
@@ -594,6 +611,15 @@ count_usage(struct run *r, uint64_t key, int dedupe, const char *ts_in,
 			ag_warn("cannot read the agents of %s", r->p->path);
 			return -1;
 		}
+	/* A message newer than our reading of the agents: one may have
+	 * started since, and be the message's; read them again.  Not for
+	 * one from the future (a skewed clock, a made-up transcript): no
+	 * agent can have started then. */
+	if (r->src == IMPORT_CLAUDE && ms >= r->agents.loaded_ms &&
+	    ms <= clock_wall_ms() && agents_reload(r) < 0) {
+		ag_warn("cannot read the agents of %s", r->p->path);
+		return -1;
+	}
 	if (r->src == IMPORT_CLAUDE && billable_later(&r->agents, cwd, ms)) {
 		r->st->deferred++;
 		return 1;
@@ -1668,6 +1694,9 @@ out_nolock:
 	smap_free(&r.groups);
 	keyset_free(&r.keys);
 	agents_free(&r.agents);
+	for (k = 0; k < r.nretired; k++)
+		free(r.retired[k]);
+	free(r.retired);
 	e = errno;
 	prices_free(&r.prices);
 	errno = e;

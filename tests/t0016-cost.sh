@@ -348,6 +348,15 @@ is "  and is counted once after its end, the agent's" \
     "$(sum -c '[.[]|select(.claude_session=="s5")|[.agent_id,.input_tokens]]')" \
     '[["plain4",1000000]]'
 
+# A transcript dated in the future (a skewed clock, a made-up one) is
+# counted at once: no agent can have started then to bill it.
+mkdir -p "$T/ccf/projects/-f"
+now=2099-01-01T00:00:00.000Z
+msg3 s9 c9 /elsewhere >"$T/ccf/projects/-f/s9.jsonl"
+ag-cost import claude "$T/ccf/projects" >"$T/impf"
+like "a message from the future: counted at once" \
+    "$(cat "$T/impf")" "; 1 messages \(0 to agents\).* 1 events, [0-9.]* USD$"
+
 # A first import after the session was archived (its agents' directories
 # gone): the archive's summary keeps what the import needs of them.
 mkdir -p "$T/wd6" "$T/cc6/projects/-wd6"
