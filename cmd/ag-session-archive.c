@@ -178,14 +178,15 @@ agent_runs(struct project *p, jv ids)
 		}
 		run = jv_object_set(jv_object(), jv_string("id"), id);
 		for (k = 0; k < sizeof keys / sizeof *keys; k++) {
-			/* claude_session: a line for each session billed */
-			ssize_t len = strcmp(keys[k], "claude_session") ?
-			    (read_line_at(dfd, keys[k], line, sizeof line) == 0 ?
-			    (ssize_t)strlen(line) : -1) :
-			    read_small_at(dfd, keys[k], line, sizeof line);
+			ssize_t len = read_small_at(dfd, keys[k], line,
+			    sizeof line);
 
+			/* One line each; claude_session a line a session. */
+			if (len > 0 && strcmp(keys[k], "claude_session"))
+				len = (ssize_t)strcspn(line, "\n");
 			while (len > 0 && line[len - 1] == '\n')
-				line[--len] = '\0';
+				len--;
+			line[len > 0 ? len : 0] = '\0';
 			if (len > 0)
 				run = jv_object_set(run, jv_string(keys[k]),
 				    jv_string(line));

@@ -53,6 +53,12 @@ is "  says where it went" "$(cat "$T/.err")" \
     "ag-wait: unknown agent 'build.test': archived with session rel42 (ag-session restore rel42)"
 expect_exit 2 "ag-spawn --parent of an archived agent" ag-spawn --parent build -- true
 like "  says so too" "$(cat "$T/.err")" "'build': archived with session rel42"
+expect_exit 2 "ag-stop of an archived agent" ag-stop build
+like "  says so" "$(cat "$T/.err")" "^ag-stop: unknown agent 'build': archived with session rel42"
+expect_exit 2 "ag-wait --children of an archived agent" ag-wait --children build
+like "  says so" "$(cat "$T/.err")" "'build': archived with session rel42"
+expect_exit 2 "ag-spawn --after an archived agent" ag-spawn --after build.test -- true
+like "  says so" "$(cat "$T/.err")" "'build.test' in --after: archived with session rel42"
 expect_exit 2 "ag-wait on an id never seen" ag-wait nosuch
 is "  unknown, no more" "$(cat "$T/.err")" "ag-wait: unknown agent 'nosuch'"
 expect_exit 2 "a handoff into an archived session" ag-handoff write rel42 -t workagent_completion -f work_completed=x

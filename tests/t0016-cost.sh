@@ -148,17 +148,18 @@ is "  result.json's billing" \
     "$(jq -c '.billing|[.tokens_used,.estimated_cost]' .project/agents/cl/result.json)" \
     '[100,0.25]'
 like "  ag-ps shows its cost" "$(ag-ps --all | grep '^cl')" '\$0\.25'
-printf '%s\n' '{"type":"result","total_cost_usd":1.5,"usage":{"input_tokens":100,"output_tokens":50}}' \
-    >"$T/claude2.json"
+result_line() {        # COST SESSION IN OUT: a Claude result object
+	printf '{"type":"result","total_cost_usd":%s%s,"usage":{"input_tokens":%s,"output_tokens":%s}}\n' \
+	    "$1" "${2:+,\"session_id\":\"$2\"}" "$3" "$4"
+}
+result_line 1.5 "" 100 50 >"$T/claude2.json"
 ag-spawn -n cl2 -- sh -c "echo thinking; cat '$T/claude2.json'" >/dev/null
 ag-wait cl2 >/dev/null
 is "  without modelUsage: one event for its usage" \
     "$(usage_of cl2 '[.input_tokens,.output_tokens,.cost]')" \
     '[[100,50,1.5]]'
-printf '%s\n' '{"type":"result","total_cost_usd":0.5,"session_id":"p-1","usage":{"input_tokens":10,"output_tokens":5}}' \
-    >"$T/plan.json"
-printf '%s\n' '{"type":"result","total_cost_usd":2.0,"session_id":"p-2","usage":{"input_tokens":20,"output_tokens":5}}' \
-    >"$T/impl.json"
+result_line 0.5 p-1 10 5 >"$T/plan.json"
+result_line 2.0 p-2 20 5 >"$T/impl.json"
 ag-spawn -n pipe -- sh -c "cat '$T/plan.json'; echo planned; cat '$T/impl.json' '$T/impl.json'" >/dev/null
 ag-wait pipe >/dev/null
 is "a script running claude -p twice: each run billed, a line printed twice once" \
