@@ -248,6 +248,15 @@ static struct {
 	cpu_set_t saved;
 } pin;
 
+/*
+ * A's pid, which the kernel writes here as it makes A (CLONE_PARENT_SETTID):
+ * in M's memory, and so in the spawner's when M is its clone.  The
+ * spawner reads it there the moment A exists, rather than wait to be
+ * woken by A's word (agent_launch_ready): on a virtual machine a wake-up
+ * on the other CPU costs 100 us and more.  0 until then.
+ */
+static pid_t a_pid;
+
 /* What M hands A across clone(CLONE_VM|CLONE_VFORK): A runs in M's
  * memory until it execs, so it reports a failure here. */
 struct child_args {
@@ -292,7 +301,9 @@ child_exit(int code)
  * means do not run.  The starter's exit, with no word, leaves the
  * question to the tree: A runs only if its directory is published under
  * the agent's id, which holds whether the starter exited normally or was
- * killed after publishing.
+ * killed after publishing.  The starter may have read our pid from
+ * a_pid and gone before our word: a word that finds nobody (EPIPE), or
+ * a link closed with it unread (ECONNRESET), leaves it to the tree too.
  */
 static int
 await_go(struct child_args *c)
@@ -303,11 +314,13 @@ await_go(struct child_args *c)
 	int len;
 
 	len = snprintf(msg, sizeof msg, "r%d\n", (int)getpid());
-	if (send(c->link, msg, (size_t)len, MSG_NOSIGNAL) != len)
-		return 0;               /* the starter is gone before publishing */
-	do
-		n = read(c->link, &w, 1);
-	while (n < 0 && errno == EINTR);
+	if (send(c->link, msg, (size_t)len, MSG_NOSIGNAL) == len) {
+		do
+			n = read(c->link, &w, 1);
+		while (n < 0 && errno == EINTR);
+	} else {
+		n = -1;
+	}
 	if (n == 1)
 		return 0;               /* 'x' */
 	return fstat(c->dirfd, &mine) == 0 &&
@@ -530,7 +543,8 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	 * than one that may have to be woken (see proc_pin_here). */
 	pin.on = proc_pin_here(&pin.saved);
 	a = clone(agent_child, (char *)stack + CHILD_STACK,
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	    CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | SIGCHLD, &args,
+	    &a_pid);
 	e = errno;
 	munmap(stack, CHILD_STACK);
 	if (pin.on) {
@@ -780,6 +794,7 @@ agent_launch(struct project *p, int dirfd, int lockfd,
 	mon_args.lockfd = lockfd;
 	mon_args.s = s;
 	mon_args.link = sv[1];
+	a_pid = 0;              /* an earlier try's, after a failed publish */
 	l->m = clone(monitor_entry, stack, CLONE_VM | SIGCHLD, &mon_args);
 	if (l->m < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM)) {
 		/* Refused (a sandbox's filter): a plain fork, whose child
@@ -824,7 +839,11 @@ agent_launch_ready(struct launch *l)
 	ssize_t n;
 	long pid;
 
-	/* "r<pid>\n", in one piece or several. */
+	/* A's pid, from where the kernel put it as it made A; else (M not
+	 * made yet, or forked) "r<pid>\n" from A, in one piece or several.
+	 * Either way A exists: it waits for our exit to exec. */
+	if ((pid = __atomic_load_n(&a_pid, __ATOMIC_ACQUIRE)) > 0)
+		goto identify;
 	while (got < sizeof msg - 1 && (!got || msg[got - 1] != '\n')) {
 		n = read(l->link, msg + got, sizeof msg - 1 - got);
 		if (n < 0 && errno == EINTR)
@@ -844,6 +863,7 @@ agent_launch_ready(struct launch *l)
 		errno = EPROTO;
 		return -1;
 	}
+identify:
 	/* A waits, alive: its start time is its own.  Not published yet:
 	 * plain creates, whole by the time anybody can read them. */
 	if (proc_identify((pid_t)pid, &id) < 0)

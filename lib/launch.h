@@ -7,9 +7,11 @@
  * clone(CLONE_VM|CLONE_VFORK), as posix_spawn does: no copy-on-write
  * faults, which cost dearly in a VM.  A makes its own session and process
  * group, inherits stdin (/dev/null), stdout and stderr (output.log) from
- * M, has its pid and start time recorded (by itself, or by the spawner
- * it tells its pid), and only then execs: the command never runs
- * untracked.  A status of running without a pid file means "starting".
+ * M, has its pid and start time recorded (by itself, or by the spawner,
+ * which reads its pid where the kernel puts it for M, or from A's word),
+ * and only then execs: the command never runs untracked.  (The spawner
+ * may record it before A has made its group: ag-stop signals the pid
+ * alone then, which is all there is of the agent yet.)  A status of running without a pid file means "starting".
  * A failed exec is recorded by M as failed with 126/127.
  *
  * M waits for A with SIGCHLD and sigtimedwait (no polling), enforces the
