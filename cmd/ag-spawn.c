@@ -233,27 +233,14 @@ join_session(struct project *p, char *session)
 /* A command that cannot be executed: the agent is recorded failed with
  * 127 or 126, as a shell would report it, and nothing is started. */
 /*
- * s with its control characters spelled out (\r, \t, \x01): a #! line
- * saved with DOS line endings names "/bin/sh\r", which must show.
+ * s with its control characters spelled out (\r, \t, \x01), for the
+ * message that also goes into output.log: a #! line saved with DOS line
+ * endings names "/bin/sh\r", which must show.
  */
 static const char *
 visible(const char *s, char *buf, size_t size)
 {
-	size_t n = 0;
-
-	for (; *s && n + 5 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\r' || c == '\t') {
-			buf[n++] = '\\';
-			buf[n++] = c == '\r' ? 'r' : 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
-		} else {
-			buf[n++] = (char)c;
-		}
-	}
-	buf[n] = '\0';
+	ag_escape(buf, size, s, strlen(s));
 	return buf;
 }
 
@@ -294,7 +281,8 @@ main(int argc, char **argv)
 	int isolate = 0, k, exec_err;
 	struct launch launch = { -1, -1, -1, NULL };
 	long slots = 0;
-	char **ep, *cwd, interp[256], what[PATH_MAX + 300];
+	char **ep, *cwd, interp[256], what[3072];
+	char name_shown[1024];
 
 	ag_setprog(argv[0]);
 	memset(&s, 0, sizeof s);
@@ -502,14 +490,15 @@ again:
 	exec_err = command_resolve(s.argv[0], s.envp, &s.exec_path);
 	if (exec_err == ENOMEM)
 		ag_die(AG_EXIT_FAIL, "out of memory");
+	visible(s.argv[0], name_shown, sizeof name_shown);
 	if (!exec_err && (exec_err = command_interp_check(s.exec_path ?
 	    s.exec_path : s.argv[0], interp, sizeof interp))) {
 		char shown[4 * sizeof interp];
 
 		snprintf(what, sizeof what, "cannot execute %s: interpreter "
-		    "'%s'", s.argv[0], visible(interp, shown, sizeof shown));
+		    "'%s'", name_shown, visible(interp, shown, sizeof shown));
 	} else
-		snprintf(what, sizeof what, "cannot execute %s", s.argv[0]);
+		snprintf(what, sizeof what, "cannot execute %s", name_shown);
 	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp, !queued && !exec_err)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);

@@ -20,10 +20,42 @@ ag_setprog(const char *argv0)
 	ag_prog = s ? s + 1 : argv0;
 }
 
+size_t
+ag_escape(char *dst, size_t cap, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		char e = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+		size_t need = e ? 2 : c < 0x20 || c == 0x7f ? 4 : 1;
+
+		if (o + need >= cap)
+			break;
+		if (need == 1) {
+			dst[o++] = (char)c;
+			continue;
+		}
+		dst[o++] = '\\';
+		if (e) {
+			dst[o++] = e;
+		} else {
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 static void
 vmsg(int errnum, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], out[sizeof buf + 64];
 	size_t n = 0;
 	int r;
 
@@ -38,11 +70,12 @@ vmsg(int errnum, const char *fmt, va_list ap)
 		if (r > 0)
 			n += (size_t)r < sizeof buf - n ? (size_t)r : sizeof buf - n - 1;
 	}
-	if (n >= sizeof buf - 1)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
+	/* One line, whatever the names and texts in it hold: a newline or
+	 * a terminal's escape sequence in a bad name is shown, not obeyed. */
+	n = ag_escape(out, sizeof out - 1, buf, n);
+	out[n++] = '\n';
 	/* One write: a message is never split by another process's. */
-	if (write(2, buf, n) < 0) {
+	if (write(2, out, n) < 0) {
 		/* nowhere left to report it */
 	}
 }

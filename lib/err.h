@@ -7,6 +7,8 @@
 #ifndef AG_ERR_H
 #define AG_ERR_H
 
+#include <stddef.h>
+
 /* Exit codes, SPEC section 2. */
 enum {
 	AG_EXIT_OK = 0,
@@ -32,6 +34,14 @@ void ag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void ag_diex(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ag_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Copy n bytes of src to dst (cap bytes, NUL included), spelling out
+ * control characters (\n, \r, \t, \x1b); returns the length written,
+ * stopping before a character that would not fit.  No malloc and no
+ * stdio: an agent calls it between clone and exec.
+ */
+size_t ag_escape(char *dst, size_t cap, const char *src, size_t n);
 
 /* Exit after checking that stdout was written (a full disk is an error). */
 _Noreturn void ag_exit(int code);

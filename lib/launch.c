@@ -268,14 +268,17 @@ struct child_args {
 	int err;                /* set by A when it did not get to exec */
 };
 
-/* "ag-spawn: WHAT ARG: strerror(e)", one line in one write. */
+/* "ag-spawn: WHAT ARG: strerror(e)", one line in one write (ARG's
+ * control characters spelled out). */
 static void
 put_msg(const char *what, const char *arg, int e)
 {
 	const char *why = strerror(e);
+	char shown[1024];
+	size_t n = ag_escape(shown, sizeof shown, arg, strlen(arg));
 	struct iovec v[7] = { { (void *)ag_prog, strlen(ag_prog) },
 	    { ": ", 2 }, { (void *)what, strlen(what) },
-	    { (void *)arg, strlen(arg) }, { ": ", 2 },
+	    { shown, n }, { ": ", 2 },
 	    { (void *)why, strlen(why) }, { "\n", 1 } };
 
 	if (writev(2, v, 7) < 0) {

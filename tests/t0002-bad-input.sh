@@ -12,6 +12,13 @@ for n in 'a/b' '..' 'has space' "$(printf 'ctl\001x')" '' "$long" '-lead' 'a.b';
 	is "  with one line on stderr" "$lines" 1
 done
 like "the message names the bad value" "$(ag-spawn -n 'a/b' -- true 2>&1)" "^ag-spawn: bad name 'a/b': contains '/'$"
+# A newline or a terminal escape in a bad value is spelled out: the
+# message stays one line, and a terminal shows it rather than obeys it.
+expect_exit 2 "a name with a newline is refused" ag-spawn -n "$(printf 'a\nb')" -- true
+is "  in one line" "$(wc -l <"$T/.err" | tr -d ' ')" 1
+is "  the newline spelled out" "$(cat "$T/.err")" "ag-spawn: bad name 'a\\nb': contains a control character"
+expect_exit 2 "an id with an escape sequence is refused by ag-wait" ag-wait "$(printf 'x\033[31my')"
+is "  shown, not sent to the terminal" "$(cat "$T/.err")" "ag-wait: bad agent id 'x\\x1b[31my': contains a control character"
 expect_exit 2 "bad role" ag-spawn -r 'x y' -- true
 expect_exit 2 "duplicate id" ag-spawn -n base -- true
 like "duplicate message" "$(ag-spawn -n base -- true 2>&1)" "already in use"

@@ -15,6 +15,9 @@ is "  recorded failed with 126" "$(st ne) $(cat .project/agents/ne/exit)" "faile
 is "ag-wait agrees" "$(ag-wait nf ne)" "nf failed 127
 ne failed 126"
 is "the reason is among the result's errors" "$(jq -r '.output.errors[0]' .project/agents/nf/result.json)" "ag-spawn: cannot execute /no/such/cmd: No such file or directory"
+expect_exit 127 "a command whose name holds a newline is 127" ag-spawn -n nl -- "$(printf 'no\nsuch')"
+is "  the message is one line, the newline spelled out" "$(cat "$T/.err")" "ag-spawn: cannot execute no\\nsuch: No such file or directory"
+is "  and so is output.log's" "$(grep -c 'cannot execute no\\nsuch: No such' .project/agents/nl/output.log) $(wc -l <.project/agents/nl/output.log | tr -d ' ')" "1 4"
 
 # A script whose #! interpreter cannot run is refused the same way, read
 # as the kernel reads it; one that can run runs.

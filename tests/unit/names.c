@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "err.h"
 #include "names.h"
 #include "unit.h"
 
@@ -137,5 +138,19 @@ main(void)
 		}
 	}
 	OK(i == 200000, "ts_format agrees with gmtime_r, 200000 times in 0-9999");
+	{
+		char e[32];
+		size_t n;
+
+		n = ag_escape(e, sizeof e, "a\nb\r\t\033[1m\x7f\xc3\xa9", 12);
+		OK(n == strlen(e) && !strcmp(e, "a\\nb\\r\\t\\x1b[1m\\x7f\xc3\xa9"),
+		    "ag_escape: controls spelled out, UTF-8 kept");
+		OK(ag_escape(e, 5, "ab\ncd", 5) == 4 && !strcmp(e, "ab\\n"),
+		    "ag_escape: stops before what does not fit, NUL included");
+		OK(ag_escape(e, 4, "a\001", 2) == 1 && !strcmp(e, "a"),
+		    "  never half an escape");
+		OK(ag_escape(e, sizeof e, "a\0b", 3) == 6 && !memcmp(e, "a\\x00b", 7),
+		    "ag_escape: a NUL within n is spelled out too");
+	}
 	return DONE();
 }
