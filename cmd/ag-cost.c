@@ -718,7 +718,7 @@ cmd_total(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	if (argc < 2)
 		usage();
 	argv++;

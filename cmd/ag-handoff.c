@@ -441,7 +441,7 @@ cmd_list(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	if (argc < 2)
 		usage();
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -194,7 +194,7 @@ main(int argc, char **argv)
 	int64_t now;
 	DIR *d;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = 1; break;

@@ -531,7 +531,7 @@ main(int argc, char **argv)
 	const char *r;
 	int code;
 
-	ag_setprog("ag-session");
+	ag_init("ag-session");
 	if (argc != 3 || (strcmp(argv[1], "archive") &&
 	    strcmp(argv[1], "restore")))
 		usage();

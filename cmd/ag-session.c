@@ -935,7 +935,7 @@ main(int argc, char **argv)
 	struct opts o;
 	size_t i;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	if (argc < 2)
 		usage();
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

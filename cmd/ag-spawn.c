@@ -284,7 +284,7 @@ main(int argc, char **argv)
 	char **ep, *cwd, interp[256], what[3072];
 	char name_shown[1024];
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	memset(&s, 0, sizeof s);
 	snprintf(s.role, sizeof s.role, "workagent");
 	s.grace_ms = AG_GRACE_DEFAULT_MS;

@@ -94,7 +94,7 @@ main(int argc, char **argv)
 	struct project p;
 	jv roots, list;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'g':

@@ -541,7 +541,7 @@ main(int argc, char **argv)
 	const char *r;
 	size_t k;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "t:s:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':

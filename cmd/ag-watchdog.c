@@ -664,7 +664,7 @@ main(int argc, char **argv)
 	size_t i;
 	int c, lfd;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': dry = 1; break;

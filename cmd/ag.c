@@ -135,7 +135,7 @@ main(int argc, char **argv)
 	const char *cmd, *r;
 	int nd, k;
 
-	ag_setprog(argv[0]);
+	ag_init(argv[0]);
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return AG_EXIT_USAGE;

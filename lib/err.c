@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,27 @@ ag_escape(char *dst, size_t cap, const char *src, size_t n)
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+void
+ag_init(const char *argv0)
+{
+	int fd, n;
+
+	ag_setprog(argv0);
+	/* A descriptor 0, 1 or 2 closed by whoever started us would be the
+	 * next file we open: the project's directory as stdout, an agent's
+	 * lock as stdin, each then overwritten when a monitor gives its agent
+	 * its stdio.  Each closed one is held by /dev/null, opened the wrong
+	 * way round: a read of 0, or a write of 1 or 2, fails as it did. */
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd, those below being open. */
+		n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd)
+			close(n);
+	}
 }
 
 static void

@@ -25,6 +25,13 @@ extern const char *ag_prog;
 
 /* Set the program name from argv[0] (its basename). */
 void ag_setprog(const char *argv0);
+/*
+ * What every command does first: ag_setprog, and hold each of 0, 1 and
+ * 2 that was closed open on /dev/null (read-only for 1 and 2, write-only
+ * for 0, so that using it still fails), lest a file we open take its
+ * number.
+ */
+void ag_init(const char *argv0);
 
 /* With strerror(errno) appended. */
 _Noreturn void ag_die(int code, const char *fmt, ...)

@@ -331,4 +331,17 @@ for lim in $lims; do
 	is "under ulimit -s $lim the agent ends and its result is recorded" \
 	    "$(jq -c '[.status, .output.metrics.d]' .project/agents/stack$lim/result.json)" '["completed",[[[[1]]]]]'
 done
+
+# Started with 0, 1 and 2 closed (a bare daemon or supervisor can do
+# that): the files ag-spawn opens must not take those numbers, or the
+# monitor, giving its agent /dev/null and output.log there, closes them.
+ag-spawn -n closed -- sh -c 'echo out; echo err >&2' <&- 2>&- >&-
+ag-wait closed >/dev/null
+is "spawned with 0, 1 and 2 closed, the agent runs and ends recorded" "$(st closed)" completed
+is "  its output captured" "$(sed -n '3,4p' .project/agents/closed/output.log)" "out
+err"
+expect_exit 125 "  a closed stdout is still reported" sh -c 'exec ag-spawn -n closed2 -- true >&-'
+like "  as a write error" "$(cat "$T/.err")" "cannot write standard output: Bad file descriptor"
+expect_exit 0 "ag-wait with 0 and 2 closed still says how it ended" sh -c 'exec ag-wait closed <&- 2>&-'
+is "  on its stdout" "$(cat "$T/.out")" "closed completed 0"
 done_testing
