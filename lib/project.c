@@ -142,8 +142,13 @@ project_fail(const struct project *p)
 void
 project_open_or_die(struct project *p, int flags)
 {
+	const char *env = getenv("AG_PROJECT");
+
 	if (project_open(p, flags) == 0)
 		return;
+	if (errno == ENOENT && !(flags & PROJ_CREATE) && env && *env)
+		ag_diex(AG_EXIT_USAGE, "no project directory at %s (from "
+		    "AG_PROJECT)", env);
 	if (errno == ENOENT && !(flags & PROJ_CREATE))
 		ag_diex(AG_EXIT_USAGE, "no .project directory found here or "
 		    "in any parent (set AG_PROJECT, or start an agent first)");

@@ -66,6 +66,7 @@ AG_PROJECT="$T/elsewhere/.project" ag-spawn -n there -- true >/dev/null
 check "AG_PROJECT: the agent went there" test -d elsewhere/.project/agents/there
 is "AG_PROJECT: readers use it too" "$(AG_PROJECT="$T/elsewhere/.project" ag-wait there)" "there completed 0"
 expect_exit 2 "AG_PROJECT naming nothing: readers exit 2" env AG_PROJECT="$T/nothing/.project" ag-ps
+is "  saying where AG_PROJECT pointed, not that none was found" "$(cat "$T/.err")" "ag-ps: no project directory at $T/nothing/.project (from AG_PROJECT)"
 expect_exit 125 "AG_PROJECT in a directory that is not there: a writer exits 125" env AG_PROJECT="$T/nothing/.project" ag-spawn -- true
 like "  naming the path" "$(cat "$T/.err")" "^ag-spawn: cannot open project $T/nothing/.project: No such file"
 
