@@ -230,8 +230,6 @@ join_session(struct project *p, char *session)
 	memcpy(session, name, strlen(name) + 1);
 }
 
-/* A command that cannot be executed: the agent is recorded failed with
- * 127 or 126, as a shell would report it, and nothing is started. */
 /*
  * s with its control characters spelled out (\r, \t, \x01), for the
  * message that also goes into output.log: a #! line saved with DOS line
@@ -244,6 +242,8 @@ visible(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+/* A command that cannot be executed: the agent is recorded failed with
+ * 127 or 126, as a shell would report it, and nothing is started. */
 static int
 record_exec_failure(int dirfd, struct agent_spec *s, const char *what, int e)
 {
@@ -490,15 +490,22 @@ again:
 	exec_err = command_resolve(s.argv[0], s.envp, &s.exec_path);
 	if (exec_err == ENOMEM)
 		ag_die(AG_EXIT_FAIL, "out of memory");
-	visible(s.argv[0], name_shown, sizeof name_shown);
-	if (!exec_err && (exec_err = command_interp_check(s.exec_path ?
-	    s.exec_path : s.argv[0], interp, sizeof interp))) {
+	interp[0] = '\0';
+	if (!exec_err)
+		exec_err = command_interp_check(s.exec_path ? s.exec_path :
+		    s.argv[0], interp, sizeof interp);
+	if (exec_err) {
 		char shown[4 * sizeof interp];
 
-		snprintf(what, sizeof what, "cannot execute %s: interpreter "
-		    "'%s'", name_shown, visible(interp, shown, sizeof shown));
-	} else
-		snprintf(what, sizeof what, "cannot execute %s", name_shown);
+		visible(s.argv[0], name_shown, sizeof name_shown);
+		if (interp[0])
+			snprintf(what, sizeof what, "cannot execute %s: "
+			    "interpreter '%s'", name_shown,
+			    visible(interp, shown, sizeof shown));
+		else
+			snprintf(what, sizeof what, "cannot execute %s",
+			    name_shown);
+	}
 	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp, !queued && !exec_err)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);
