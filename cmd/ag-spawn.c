@@ -284,7 +284,7 @@ main(int argc, char **argv)
 	char **ep, *cwd, interp[256], what[3072];
 	char name_shown[1024];
 
-	ag_init(argv[0]);
+	ag_init_rerun(argc, argv);
 	memset(&s, 0, sizeof s);
 	snprintf(s.role, sizeof s.role, "workagent");
 	s.grace_ms = AG_GRACE_DEFAULT_MS;
@@ -506,6 +506,15 @@ again:
 			snprintf(what, sizeof what, "cannot execute %s",
 			    name_shown);
 	}
+#ifdef AG_NOJQ
+	/* A command that cannot run is recorded with its result.json: by
+	 * the build with libjq (jvnone.c), which checks it again. */
+	if (exec_err)
+		ag_rerun_with_jq();
+#endif
+	/* What is done so far a second run does again harmlessly; from here
+	 * on it would make a second agent. */
+	ag_rerun_off();
 	if ((dirfd = make_temp_dir(&p, tmp, sizeof tmp, !queued && !exec_err)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot create an agent directory in "
 		    "%s/agents", p.path);

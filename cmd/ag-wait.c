@@ -541,7 +541,7 @@ main(int argc, char **argv)
 	const char *r;
 	size_t k;
 
-	ag_init(argv[0]);
+	ag_init_rerun(argc, argv);
 	while ((c = getopt_long(argc, argv, "t:s:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -589,6 +589,12 @@ main(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		if ((r = agent_id_check(argv[i])))
 			ag_diex(AG_EXIT_USAGE, "bad agent id '%s': %s", argv[i], r);
+#ifdef AG_NOJQ
+	/* --json prints result.json: the build with libjq does, from the
+	 * start, rather than after the wait (jvnone.c). */
+	if (json && !quiet)
+		ag_rerun_with_jq();
+#endif
 
 	project_open_or_die(&proj, 0);
 
@@ -707,6 +713,10 @@ main(int argc, char **argv)
 
 	timed_out = !all_done(any);
 	rc = AG_EXIT_OK;
+	/* Until here, JSON (an agent found lost is recorded with it) runs
+	 * the whole wait again in the build with libjq: what was done so
+	 * far, it finds done.  Not once we have printed. */
+	ag_rerun_off();
 	if (selector != SEL_IDS)
 		qsort(members, nmembers, sizeof *members, cmp_member);
 	for (k = 0; k < nmembers; k++) {

@@ -74,6 +74,50 @@ ag_init(const char *argv0)
 	}
 }
 
+static char **rerun_argv;
+
+void
+ag_init_rerun(int argc, char **argv)
+{
+	ag_init(argv[0]);
+#ifdef AG_NOJQ
+	if ((rerun_argv = malloc(((size_t)argc + 1) * sizeof *argv)))
+		memcpy(rerun_argv, argv, ((size_t)argc + 1) * sizeof *argv);
+#endif
+}
+
+void
+ag_rerun_off(void)
+{
+	rerun_argv = NULL;
+}
+
+/*
+ * PREFIX/libexec/ag/jq/NAME for PREFIX/bin/NAME, the executable we are:
+ * the same command, linked with libjq.
+ */
+_Noreturn void
+ag_rerun_with_jq(void)
+{
+	char self[4096], path[4096 + 32], *slash;
+	ssize_t n;
+
+	if (!rerun_argv)
+		ag_diex(AG_EXIT_FAIL, "internal error: JSON needed after the "
+		    "point of no return, in a build without libjq");
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot find my own executable");
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		ag_diex(AG_EXIT_FAIL, "cannot find my own executable");
+	*slash = '\0';
+	snprintf(path, sizeof path, "%s/../libexec/ag/jq/%s", self,
+	    slash + 1);
+	fflush(NULL);
+	execv(path, rerun_argv);
+	ag_die(AG_EXIT_FAIL, "cannot run %s", path);
+}
+
 static void
 vmsg(int errnum, const char *fmt, va_list ap)
 {

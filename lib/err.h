@@ -32,6 +32,21 @@ void ag_setprog(const char *argv0);
  * number.
  */
 void ag_init(const char *argv0);
+/*
+ * ag_init for the commands built without libjq (AG_NOJQ: ag-spawn and
+ * ag-wait, linked statically with musl, see jvnone.c), which run again
+ * from the start in their build with libjq where they need JSON: it
+ * keeps a copy of argv, before getopt reorders it, for that run.
+ */
+void ag_init_rerun(int argc, char **argv);
+/*
+ * The command has done what a second run would do again (made an agent,
+ * printed): from here on, JSON in a build without libjq is a bug to
+ * report, not a reason to run again.
+ */
+void ag_rerun_off(void);
+/* Run again, in the build with libjq (jvnone.c). */
+_Noreturn void ag_rerun_with_jq(void);
 
 /* With strerror(errno) appended. */
 _Noreturn void ag_die(int code, const char *fmt, ...)

@@ -8,7 +8,23 @@
 #define AG_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+/* musl (1.2.3, Debian 12) has no renameat2 wrapper: the system call. */
+#ifndef RENAME_NOREPLACE
+#include <sys/syscall.h>
+#include <unistd.h>
+#define RENAME_NOREPLACE 1
+#define RENAME_EXCHANGE 2
+static inline int
+renameat2(int olddirfd, const char *oldpath, int newdirfd,
+    const char *newpath, unsigned int flags)
+{
+	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd,
+	    newpath, flags);
+}
+#endif
 
 #define AF_FSYNC 1              /* fsync the file (and the directory) */
 #define AF_PRIVATE 2            /* mode 0600 instead of 0644 */

@@ -440,15 +440,121 @@ heartbeat_interval(void)
 	return HEARTBEAT_DEFAULT_MS;
 }
 
+/*
+ * What M keeps of its agent while it watches it, all of it numbers that
+ * mean the same in another process: times on CLOCK_MONOTONIC (ms), and
+ * A, M's child, still its child after M execs (monitor_handoff).
+ */
+struct watch {
+	pid_t a;
+	int64_t began;          /* when A started */
+	int64_t deadline;       /* of the timeout, or -1 */
+	int64_t kill_at;        /* SIGKILL after SIGTERM, or -1 */
+	int64_t hb_next, hb_every;
+	int64_t settle_at;      /* -1 once settled */
+	int64_t settle_wait;
+	int timed_out;
+};
+
+/*
+ * The command line of the helper ag-monitor, which a monitor built
+ * without libjq runs to write its agent's end (monitor_handoff), and
+ * which hands it back to monitor_resume: what M knows of the agent and
+ * of its watch, as strings.  Times are CLOCK_MONOTONIC ms, the same in
+ * both; the descriptors are M's, kept open across the exec.
+ */
+enum {
+	HO_PROG, HO_ID, HO_PARENT, HO_ROLE, HO_SESSION, HO_QUEUE, HO_PROJECT,
+	HO_GAVE_UP,             /* A never ran: why; else "" */
+	HO_NUM,                 /* the numbers, from here to the end */
+	HO_PFD = HO_NUM, HO_AFD, HO_DIRFD, HO_LOCKFD, HO_A, HO_BEGAN,
+	HO_DEADLINE, HO_KILL_AT, HO_HB_NEXT, HO_HB_EVERY, HO_TIMED_OUT,
+	HO_SETTLED, HO_TIMEOUT, HO_GRACE, HO_STARTED,
+	HO_ARGC
+};
+
+#ifdef AG_NOJQ
+/*
+ * A build without libjq (jvnone.c): M cannot write the end, which is
+ * JSON.  It runs the helper ag-monitor instead, beside us in
+ * ../libexec/ag, which carries on from where we are (monitor_resume):
+ * when the agent has settled (that is the work that can wait, as loading
+ * libjq is in a build with it), or at the agent's end if that comes
+ * first, or to record an agent that never ran (gave_up).  The descriptors
+ * it needs lose their close-on-exec; the lock goes with its descriptor,
+ * so it stays held.  Returns only if the helper cannot be run, having
+ * said why (in output.log).
+ */
+static void
+monitor_handoff(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s, const struct watch *w, int settled,
+    const char *gave_up)
+{
+	char self[4096], path[4096 + 32], *slash;
+	char num[HO_ARGC - HO_NUM][24], *argv[HO_ARGC + 1];
+	const int fds[] = { p->fd, p->agents, dirfd, lockfd };
+	const int64_t v[HO_ARGC - HO_NUM] = { p->fd, p->agents, dirfd, lockfd,
+	    w->a, w->began, w->deadline, w->kill_at, w->hb_next, w->hb_every,
+	    w->timed_out, settled, s->timeout_ms, s->grace_ms, s->started_ms };
+	ssize_t n;
+	size_t i;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		ag_warn("cannot find my own executable");
+		return;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	snprintf(path, sizeof path, "%s/../libexec/ag/ag-monitor", self);
+	for (i = 0; i < 4; i++)
+		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) < 0) {
+			ag_warn("cannot hand the agent to %s", path);
+			return;
+		}
+	argv[HO_PROG] = (char *)ag_prog;
+	argv[HO_ID] = (char *)s->id;
+	argv[HO_PARENT] = (char *)s->parent;
+	argv[HO_ROLE] = (char *)s->role;
+	argv[HO_SESSION] = (char *)s->session;
+	argv[HO_QUEUE] = (char *)s->queue;
+	argv[HO_PROJECT] = p->path;
+	argv[HO_GAVE_UP] = (char *)(gave_up ? gave_up : "");
+	for (i = 0; i < HO_ARGC - HO_NUM; i++) {
+		snprintf(num[i], sizeof num[i], "%lld", (long long)v[i]);
+		argv[HO_NUM + i] = num[i];
+	}
+	argv[HO_ARGC] = NULL;
+	execve(path, argv, environ);
+	ag_warn("cannot run %s", path);
+	for (i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+}
+#endif
+
 /* M records an agent that never got to run. */
 static _Noreturn void
-monitor_give_up(struct project *p, int dirfd, const struct agent_spec *s,
-    const char *what, int e)
+monitor_give_up(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s, const char *what, int e)
 {
 	struct agent_end end;
 	char reason[256];
 
-	snprintf(reason, sizeof reason, "%s: %s", what, strerror(e));
+	if (e)
+		snprintf(reason, sizeof reason, "%s: %s", what, strerror(e));
+	else
+		snprintf(reason, sizeof reason, "%s", what);
+#ifdef AG_NOJQ
+	{
+		/* The end is JSON: the helper writes it. */
+		struct watch none;
+
+		memset(&none, 0, sizeof none);
+		monitor_handoff(p, dirfd, lockfd, s, &none, 0, reason);
+		_exit(AG_EXIT_FAIL);
+	}
+#endif
 	memset(&end, 0, sizeof end);
 	end.status = ST_FAILED;
 	end.exit_code = -1;
@@ -475,28 +581,207 @@ settle_due(int64_t now, int64_t since, int64_t *wait)
 }
 
 /*
+ * M watches A: waits for it, enforces its timeout, beats the heartbeat,
+ * settles, and records its end.  Never returns.
+ */
+static _Noreturn void
+monitor_watch(struct project *p, int dirfd, int lockfd,
+    const struct agent_spec *s, struct watch *w)
+{
+	struct agent_end end;
+	char reason[512];
+	int64_t now;
+	siginfo_t si;
+	sigset_t chld;
+	int stopped, code;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		struct timespec ts;
+		int64_t wake;
+
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)w->a, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == w->a)
+			break;
+		now = clock_mono_ms();
+		if (w->deadline >= 0 && !w->timed_out && now >= w->deadline) {
+			w->timed_out = 1;
+			kill(-w->a, SIGTERM);
+			w->kill_at = now + s->grace_ms;
+			continue;
+		}
+		if (w->kill_at >= 0 && now >= w->kill_at) {
+			kill(-w->a, SIGKILL);
+			w->kill_at = -1;
+			continue;
+		}
+		if (now >= w->hb_next) {
+			utimensat(dirfd, "heartbeat", NULL, 0);
+			w->hb_next = now + w->hb_every;
+			continue;
+		}
+		if (w->settle_at >= 0 && now >= w->settle_at) {
+			/* The agent runs, and our spawner is long gone: what
+			 * the end will need (libjq, in a lazily linked
+			 * command, used once), and the next spawn, now.  A
+			 * libjq that cannot load is left to the end to say. */
+			if (!settle_due(now, w->began, &w->settle_wait)) {
+				w->settle_at = now + w->settle_wait;
+				continue;
+			}
+			w->settle_at = -1;
+#ifdef AG_NOJQ
+			monitor_handoff(p, dirfd, lockfd, s, w, 1, NULL);
+			continue;       /* the end will try again */
+#else
+			if (!jv_lazy_load || jv_lazy_load() == 0)
+				json_warm();
+			agent_spare_make(p);
+			continue;
+#endif
+		}
+		wake = w->hb_next;
+		if (w->settle_at >= 0 && w->settle_at < wake)
+			wake = w->settle_at;
+		if (w->deadline >= 0 && !w->timed_out && w->deadline < wake)
+			wake = w->deadline;
+		if (w->kill_at >= 0 && w->kill_at < wake)
+			wake = w->kill_at;
+		ts.tv_sec = (wake - now) / 1000;
+		ts.tv_nsec = (long)((wake - now) % 1000) * 1000000L;
+		sigtimedwait(&chld, NULL, &ts);
+	}
+#ifdef AG_NOJQ
+	/* A short agent, ended before it settled, or a settled one whose
+	 * helper could not run then. */
+	monitor_handoff(p, dirfd, lockfd, s, w, 0, NULL);
+	/* Unrecorded: our exit frees the lock, and the agent is found
+	 * lost (ag-wait, the watchdog). */
+	_exit(AG_EXIT_FAIL);
+#endif
+	/* A is a zombie now and still holds its pid and group id: the group
+	 * may be signalled safely until we reap it.  A timed-out or stopped
+	 * agent leaves nothing of its group behind. */
+	stopped = read_line_at(dirfd, "stop", reason, sizeof reason) == 0;
+	if (w->timed_out || stopped)
+		kill(-w->a, SIGKILL);
+	memset(&si, 0, sizeof si);
+	while (waitid(P_PID, (id_t)w->a, &si, WEXITED) < 0 && errno == EINTR)
+		;
+	code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+
+	memset(&end, 0, sizeof end);
+	end.ended_ms = clock_wall_ms();
+	end.exit_code = code;
+	if (stopped) {
+		end.status = ST_STOPPED;
+		end.reason = reason[0] ? reason : "stopped";
+	} else if (w->timed_out) {
+		char d[32];
+
+		end.status = ST_TIMEOUT;
+		end.exit_code = AG_EXIT_TIMEOUT;
+		duration_format(s->timeout_ms, d, sizeof d);
+		snprintf(reason, sizeof reason, "after %s", d);
+		end.reason = reason;
+	} else {
+		end.status = code == 0 ? ST_COMPLETED : ST_FAILED;
+	}
+	end.spec = s;
+	end.unlock = &lockfd;
+	if (agent_finish(p, dirfd, s->id, &end) < 0)
+		ag_warn("cannot record the end of agent %s", s->id);
+	/* Not recorded: the lock stays held until we exit, and the
+	 * watchdog finds the agent lost then. */
+	sched_after_end(p, s->id, s->queue);
+	/* A short agent, ended before we settled, leaves no spare: at its
+	 * end the machine is busy with its waiter, and a script that removes
+	 * the project once it has waited would race the making. */
+	_exit(0);
+}
+
+_Noreturn void
+monitor_resume(int argc, char **argv)
+{
+	int64_t v[HO_ARGC - HO_NUM];
+	struct agent_spec s;
+	struct project p;
+	struct watch w;
+	char *end;
+	int i;
+
+	if (argc != HO_ARGC)
+		ag_diex(AG_EXIT_USAGE, "not to be run by hand (see ag-spawn(1))");
+	for (i = 0; i < HO_ARGC - HO_NUM; i++) {
+		errno = 0;
+		v[i] = strtoll(argv[HO_NUM + i], &end, 10);
+		if (errno || end == argv[HO_NUM + i] || *end)
+			ag_diex(AG_EXIT_USAGE, "bad argument '%s'",
+			    argv[HO_NUM + i]);
+	}
+	memset(&p, 0, sizeof p);
+	snprintf(p.path, sizeof p.path, "%s", argv[HO_PROJECT]);
+	p.fd = (int)v[HO_PFD - HO_NUM];
+	p.agents = (int)v[HO_AFD - HO_NUM];
+	memset(&s, 0, sizeof s);
+	snprintf(s.id, sizeof s.id, "%s", argv[HO_ID]);
+	snprintf(s.parent, sizeof s.parent, "%s", argv[HO_PARENT]);
+	snprintf(s.role, sizeof s.role, "%s", argv[HO_ROLE]);
+	snprintf(s.session, sizeof s.session, "%s", argv[HO_SESSION]);
+	snprintf(s.queue, sizeof s.queue, "%s", argv[HO_QUEUE]);
+	s.timeout_ms = v[HO_TIMEOUT - HO_NUM];
+	s.grace_ms = v[HO_GRACE - HO_NUM];
+	s.started_ms = v[HO_STARTED - HO_NUM];
+	memset(&w, 0, sizeof w);
+	w.a = (pid_t)v[HO_A - HO_NUM];
+	w.began = v[HO_BEGAN - HO_NUM];
+	w.deadline = v[HO_DEADLINE - HO_NUM];
+	w.kill_at = v[HO_KILL_AT - HO_NUM];
+	w.hb_next = v[HO_HB_NEXT - HO_NUM];
+	w.hb_every = v[HO_HB_EVERY - HO_NUM];
+	w.timed_out = (int)v[HO_TIMED_OUT - HO_NUM];
+	w.settle_at = -1;
+	/* Ours again, now that the exec is behind. */
+	for (i = HO_PFD; i <= HO_LOCKFD; i++)
+		if (v[i - HO_NUM] >= 0)
+			fcntl((int)v[i - HO_NUM], F_SETFD, FD_CLOEXEC);
+	if (argv[HO_GAVE_UP][0])
+		monitor_give_up(&p, (int)v[HO_DIRFD - HO_NUM],
+		    (int)v[HO_LOCKFD - HO_NUM], &s, argv[HO_GAVE_UP], 0);
+	if (v[HO_SETTLED - HO_NUM]) {
+		/* What settling does in a build with libjq (monitor_watch). */
+		json_warm();
+		agent_spare_make(&p);
+	}
+	monitor_watch(&p, (int)v[HO_DIRFD - HO_NUM], (int)v[HO_LOCKFD - HO_NUM],
+	    &s, &w);
+}
+
+/*
  * M: the monitor.  Never returns.  It starts A (which records its own pid
- * before it execs), then waits for it, enforces its timeout, and records
- * its end.  With a link (agent_launch), the directory is not published
- * yet: a failure before A runs is the starter's to report, and M leaves
- * without a word.
+ * before it execs), then watches it.  With a link (agent_launch), the
+ * directory is not published yet: a failure before A runs is the
+ * starter's to report, and M leaves without a word.
  */
 static _Noreturn void
 monitor_main(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, int link)
 {
-	int64_t now, deadline = -1, kill_at = -1, hb_next, hb_every, settle_at;
-	int64_t began, settle_wait = SETTLE_MS;
-	int keep[5], devnull, logfd, timed_out = 0, stopped, code, e;
+	int keep[5], devnull, logfd, e;
 	struct child_args args;
-	struct agent_end end;
-	char reason[512], *resolved = NULL;
+	struct watch w;
+	char *resolved = NULL;
 	const char *what;
-	siginfo_t si;
 	sigset_t chld;
 	void *stack;
 	pid_t a;
 
+#ifdef AG_NOJQ
+	/* Whatever happens now, nothing here starts over (jvnone.c). */
+	ag_rerun_off();
+#endif
 	/* First drop every descriptor inherited from the caller: a shell
 	 * reading $(ag-spawn ...) waits until the last holder of its pipe
 	 * lets go, and that must be ag-spawn's exit, not our work.  A
@@ -522,7 +807,6 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
-	hb_every = heartbeat_interval();
 	memset(&args, 0, sizeof args);
 	args.dirfd = dirfd;
 	args.agents = p->agents;
@@ -571,106 +855,20 @@ monitor_main(struct project *p, int dirfd, int lockfd,
 		goto early;
 	}
 
-	began = now = clock_mono_ms();
-	hb_next = now + hb_every;
-	settle_at = now + SETTLE_MS;
-	if (s->timeout_ms > 0)
-		deadline = now + s->timeout_ms;
-
-	for (;;) {
-		struct timespec ts;
-		int64_t wake;
-
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)a, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-		    si.si_pid == a)
-			break;
-		now = clock_mono_ms();
-		if (deadline >= 0 && !timed_out && now >= deadline) {
-			timed_out = 1;
-			kill(-a, SIGTERM);
-			kill_at = now + s->grace_ms;
-			continue;
-		}
-		if (kill_at >= 0 && now >= kill_at) {
-			kill(-a, SIGKILL);
-			kill_at = -1;
-			continue;
-		}
-		if (now >= hb_next) {
-			utimensat(dirfd, "heartbeat", NULL, 0);
-			hb_next = now + hb_every;
-			continue;
-		}
-		if (settle_at >= 0 && now >= settle_at) {
-			/* The agent runs, and our spawner is long gone: what
-			 * the end will need (libjq, in a lazily linked
-			 * command, used once), and the next spawn, now.  A
-			 * libjq that cannot load is left to the end to say. */
-			if (!settle_due(now, began, &settle_wait)) {
-				settle_at = now + settle_wait;
-				continue;
-			}
-			settle_at = -1;
-			if (!jv_lazy_load || jv_lazy_load() == 0)
-				json_warm();
-			agent_spare_make(p);
-			continue;
-		}
-		wake = hb_next;
-		if (settle_at >= 0 && settle_at < wake)
-			wake = settle_at;
-		if (deadline >= 0 && !timed_out && deadline < wake)
-			wake = deadline;
-		if (kill_at >= 0 && kill_at < wake)
-			wake = kill_at;
-		ts.tv_sec = (wake - now) / 1000;
-		ts.tv_nsec = (long)((wake - now) % 1000) * 1000000L;
-		sigtimedwait(&chld, NULL, &ts);
-	}
-	/* A is a zombie now and still holds its pid and group id: the group
-	 * may be signalled safely until we reap it.  A timed-out or stopped
-	 * agent leaves nothing of its group behind. */
-	stopped = read_line_at(dirfd, "stop", reason, sizeof reason) == 0;
-	if (timed_out || stopped)
-		kill(-a, SIGKILL);
-	memset(&si, 0, sizeof si);
-	while (waitid(P_PID, (id_t)a, &si, WEXITED) < 0 && errno == EINTR)
-		;
-	code = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-
-	memset(&end, 0, sizeof end);
-	end.ended_ms = clock_wall_ms();
-	end.exit_code = code;
-	if (stopped) {
-		end.status = ST_STOPPED;
-		end.reason = reason[0] ? reason : "stopped";
-	} else if (timed_out) {
-		char d[32];
-
-		end.status = ST_TIMEOUT;
-		end.exit_code = AG_EXIT_TIMEOUT;
-		duration_format(s->timeout_ms, d, sizeof d);
-		snprintf(reason, sizeof reason, "after %s", d);
-		end.reason = reason;
-	} else {
-		end.status = code == 0 ? ST_COMPLETED : ST_FAILED;
-	}
-	end.spec = s;
-	end.unlock = &lockfd;
-	if (agent_finish(p, dirfd, s->id, &end) < 0)
-		ag_warn("cannot record the end of agent %s", s->id);
-	/* Not recorded: the lock stays held until we exit, and the
-	 * watchdog finds the agent lost then. */
-	sched_after_end(p, s->id, s->queue);
-	/* A short agent, ended before we settled, leaves no spare: at its
-	 * end the machine is busy with its waiter, and a script that removes
-	 * the project once it has waited would race the making. */
-	_exit(0);
+	memset(&w, 0, sizeof w);
+	w.a = a;
+	w.began = clock_mono_ms();
+	w.hb_every = heartbeat_interval();
+	w.hb_next = w.began + w.hb_every;
+	w.settle_at = w.began + SETTLE_MS;
+	w.settle_wait = SETTLE_MS;
+	w.deadline = s->timeout_ms > 0 ? w.began + s->timeout_ms : -1;
+	w.kill_at = -1;
+	monitor_watch(p, dirfd, lockfd, s, &w);
 early:
 	if (link >= 0)
 		_exit(AG_EXIT_FAIL);    /* unpublished: the starter reports */
-	monitor_give_up(p, dirfd, s, what, errno);
+	monitor_give_up(p, dirfd, lockfd, s, what, errno);
 }
 
 pid_t

@@ -78,6 +78,13 @@ void agent_launch_abort(struct launch *l);
  * shares our memory.  (_exit, or exit under ASan, for the leak check.)
  */
 _Noreturn void agent_launch_exit(int code);
+/*
+ * ag-monitor: a monitor built without libjq (ag-spawn's: jvnone.c) runs
+ * this helper, built with it, to write its agent's end; the helper
+ * carries on watching the agent, which is still its child, from the
+ * state on its command line (made by launch.c alone).
+ */
+_Noreturn void monitor_resume(int argc, char **argv);
 /* Append the [START] and Task: lines to output.log. */
 int agent_write_header(int dirfd, const struct agent_spec *s);
 /*
