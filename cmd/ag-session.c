@@ -893,22 +893,10 @@ cmd_end(struct project *p, struct opts *o)
 static _Noreturn void
 run_helper(char **argv)
 {
-	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
-	const char *dir = getenv("AG_LIBEXEC");
-	ssize_t n;
+	char path[PATH_MAX + 64];
 
-	if (dir && *dir) {
-		snprintf(path, sizeof path, "%s/ag-session-archive", dir);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n < 0)
-			ag_die(AG_EXIT_FAIL, "cannot find myself");
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')))
-			*slash = '\0';
-		snprintf(path, sizeof path,
-		    "%s/../libexec/ag/ag-session-archive", self);
-	}
+	if (ag_libexec_path(path, sizeof path, "ag-session-archive") < 0)
+		ag_die(AG_EXIT_FAIL, "cannot find myself");
 	execv(path, argv);
 	ag_die(AG_EXIT_FAIL, "cannot run %s", path);
 }

@@ -92,14 +92,37 @@ ag_rerun_off(void)
 	rerun_argv = NULL;
 }
 
-/*
- * PREFIX/libexec/ag/jq/NAME for PREFIX/bin/NAME, the executable we are:
- * the same command, linked with libjq.
- */
+int
+ag_libexec_path(char *buf, size_t cap, const char *name)
+{
+	const char *dir = getenv("AG_LIBEXEC");
+	char self[4096], *slash;
+	ssize_t n;
+	int r;
+
+	if (dir && *dir) {
+		r = snprintf(buf, cap, "%s/%s", dir, name);
+	} else {
+		if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+			return -1;
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')))
+			*slash = '\0';
+		r = snprintf(buf, cap, "%s/../libexec/ag/%s", self, name);
+	}
+	if (r < 0 || (size_t)r >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* PREFIX/libexec/ag/jq/NAME for PREFIX/bin/NAME (by its name, not by
+ * whatever argv[0] says): the same command, linked with libjq. */
 _Noreturn void
 ag_rerun_with_jq(void)
 {
-	char self[4096], path[4096 + 32], *slash;
+	char self[4096], name[4096 + 8], path[8400], *slash;
 	ssize_t n;
 
 	if (!rerun_argv)
@@ -108,11 +131,10 @@ ag_rerun_with_jq(void)
 	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot find my own executable");
 	self[n] = '\0';
-	if (!(slash = strrchr(self, '/')))
-		ag_diex(AG_EXIT_FAIL, "cannot find my own executable");
-	*slash = '\0';
-	snprintf(path, sizeof path, "%s/../libexec/ag/jq/%s", self,
-	    slash + 1);
+	slash = strrchr(self, '/');
+	snprintf(name, sizeof name, "jq/%s", slash ? slash + 1 : self);
+	if (ag_libexec_path(path, sizeof path, name) < 0)
+		ag_die(AG_EXIT_FAIL, "cannot find the helpers of %s", ag_prog);
 	fflush(NULL);
 	execv(path, rerun_argv);
 	ag_die(AG_EXIT_FAIL, "cannot run %s", path);

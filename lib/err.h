@@ -45,6 +45,12 @@ void ag_init_rerun(int argc, char **argv);
  * report, not a reason to run again.
  */
 void ag_rerun_off(void);
+/*
+ * The path of NAME among ag's helpers: in $AG_LIBEXEC when set, else in
+ * ../libexec/ag beside the executable we are.  0, or -1 with errno.  No
+ * malloc: a monitor calls it in its spawner's memory.
+ */
+int ag_libexec_path(char *buf, size_t cap, const char *name);
 /* Run again, in the build with libjq (jvnone.c). */
 _Noreturn void ag_rerun_with_jq(void);
 

@@ -476,8 +476,8 @@ enum {
 #ifdef AG_NOJQ
 /*
  * A build without libjq (jvnone.c): M cannot write the end, which is
- * JSON.  It runs the helper ag-monitor instead, beside us in
- * ../libexec/ag, which carries on from where we are (monitor_resume):
+ * JSON.  It runs the helper ag-monitor instead (ag_libexec_path),
+ * which carries on from where we are (monitor_resume):
  * when the agent has settled (that is the work that can wait, as loading
  * libjq is in a build with it), or at the agent's end if that comes
  * first, or to record an agent that never ran (gave_up).  The descriptors
@@ -490,23 +490,17 @@ monitor_handoff(struct project *p, int dirfd, int lockfd,
     const struct agent_spec *s, const struct watch *w, int settled,
     const char *gave_up)
 {
-	char self[4096], path[4096 + 32], *slash;
-	char num[HO_ARGC - HO_NUM][24], *argv[HO_ARGC + 1];
+	char path[4400], num[HO_ARGC - HO_NUM][24], *argv[HO_ARGC + 1];
 	const int fds[] = { p->fd, p->agents, dirfd, lockfd };
 	const int64_t v[HO_ARGC - HO_NUM] = { p->fd, p->agents, dirfd, lockfd,
 	    w->a, w->began, w->deadline, w->kill_at, w->hb_next, w->hb_every,
 	    w->timed_out, settled, s->timeout_ms, s->grace_ms, s->started_ms };
-	ssize_t n;
 	size_t i;
 
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
-		ag_warn("cannot find my own executable");
+	if (ag_libexec_path(path, sizeof path, "ag-monitor") < 0) {
+		ag_warn("cannot find ag-monitor");
 		return;
 	}
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')))
-		*slash = '\0';
-	snprintf(path, sizeof path, "%s/../libexec/ag/ag-monitor", self);
 	for (i = 0; i < 4; i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) < 0) {
 			ag_warn("cannot hand the agent to %s", path);
