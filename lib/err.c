@@ -92,24 +92,38 @@ ag_rerun_off(void)
 	rerun_argv = NULL;
 }
 
+/* The executable we are, cut at its last '/': *base its name. */
+static int
+self_exe(char *buf, size_t cap, const char **base)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	char *slash;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/'))) {
+		*slash = '\0';
+		*base = slash + 1;
+	} else {
+		*base = buf;
+	}
+	return 0;
+}
+
 int
 ag_libexec_path(char *buf, size_t cap, const char *name)
 {
-	const char *dir = getenv("AG_LIBEXEC");
-	char self[4096], *slash;
-	ssize_t n;
+	const char *dir = getenv("AG_LIBEXEC"), *base;
+	char self[4096];
 	int r;
 
-	if (dir && *dir) {
+	if (dir && *dir)
 		r = snprintf(buf, cap, "%s/%s", dir, name);
-	} else {
-		if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
-			return -1;
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')))
-			*slash = '\0';
+	else if (self_exe(self, sizeof self, &base) == 0)
 		r = snprintf(buf, cap, "%s/../libexec/ag/%s", self, name);
-	}
+	else
+		return -1;
 	if (r < 0 || (size_t)r >= cap) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -122,17 +136,15 @@ ag_libexec_path(char *buf, size_t cap, const char *name)
 _Noreturn void
 ag_rerun_with_jq(void)
 {
-	char self[4096], name[4096 + 8], path[8400], *slash;
-	ssize_t n;
+	char self[4096], name[4096 + 8], path[8400];
+	const char *base;
 
 	if (!rerun_argv)
 		ag_diex(AG_EXIT_FAIL, "internal error: JSON needed after the "
 		    "point of no return, in a build without libjq");
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) < 0)
+	if (self_exe(self, sizeof self, &base) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot find my own executable");
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	snprintf(name, sizeof name, "jq/%s", slash ? slash + 1 : self);
+	snprintf(name, sizeof name, "jq/%s", base);
 	if (ag_libexec_path(path, sizeof path, name) < 0)
 		ag_die(AG_EXIT_FAIL, "cannot find the helpers of %s", ag_prog);
 	fflush(NULL);

@@ -239,7 +239,12 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 		    .exit_code = -1, .ended_ms = clock_wall_ms(),
 		    .reason = "could not be started" };
 
+#ifdef AG_NOJQ
+		(void)e;
+		sched_left_for_jq = 1;
+#else
 		agent_finish(p, afd, id, &e);
+#endif
 		r = -1;
 	}
 	/* The secrets it was spawned with are its monitor's now. */
@@ -251,13 +256,19 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 	return 0;
 }
 
+int sched_left_for_jq;
+
 static int
 fail_queued(struct project *p, int afd, const char *id, const char *why)
 {
 	struct agent_end e;
-	int lockfd = lock_at(afd, "lock", LOCK_EX | LOCK_NB), r;
+	int lockfd, r;
 
-	if (lockfd < 0)
+#ifdef AG_NOJQ
+	sched_left_for_jq = 1;
+	return -1;
+#endif
+	if ((lockfd = lock_at(afd, "lock", LOCK_EX | LOCK_NB)) < 0)
 		return -1;
 	memset(&e, 0, sizeof e);
 	e.status = ST_FAILED;

@@ -30,6 +30,14 @@ int sched_set_slots(struct project *p, const char *queue, long slots);
 /* One pass; the caller holds the lock.  Returns the number of agents
  * started or failed, or -1 when the pass could not run. */
 int sched_pass(struct project *p);
+/*
+ * In a build without libjq (AG_NOJQ: ag-spawn's, see jvnone.c) a pass
+ * cannot write an agent's end, which is JSON: it leaves queued an agent
+ * that should fail now (its dependency failed), and one that could not
+ * be started is left to be found lost.  Either sets this, and the caller
+ * has a build with libjq make a pass (ag-monitor --pass).
+ */
+extern int sched_left_for_jq;
 /* Remove a queued agent's entry (the caller holds the lock). */
 int sched_dequeue(struct project *p, const char *id);
 /* A monitor's last step: free the agent's slot and run a pass when

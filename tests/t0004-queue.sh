@@ -55,6 +55,14 @@ is "  with the reason in result.json" "$(jq -r .reason .project/agents/never/res
 is "  and down the chain" "$(jq -r .reason .project/agents/never2/result.json)" "dependency never ended failed"
 is "  with no exit code (it never ran)" "$(ag-wait never)" "never failed -"
 check "  and the command never ran" test ! -e never-ran
+# Its dependency failed already: the spawn's own queue pass fails it
+# (in the musl build, by a pass of ag-monitor's, which can write JSON).
+expect_exit 0 "--after an agent that failed already: the spawn succeeds" \
+    ag-spawn -n late --after bad -- touch never-ran
+is "  printing the id" "$(cat "$T/.out")" late
+is "  and the dependent is failed at once, not left queued" \
+    "$(st late) $(jq -r .reason .project/agents/late/result.json)" \
+    "failed dependency bad ended failed"
 ag-spawn -n done1 -- true >/dev/null
 ag-wait done1 >/dev/null
 is "--after a completed agent starts at once" "$(ag-spawn -n now --after done1 -- true; ag-wait now)" "now
