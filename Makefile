@@ -152,8 +152,10 @@ $(MUSL_DIR)/include/.ok: | deps
 	ln -sfn /usr/include/jv.h /usr/include/linux /usr/include/asm-generic $(@D)/
 	ln -sfn /usr/include/$(MULTIARCH)/asm $(@D)/asm
 	@touch $@
+# (musl-gcc is a gcc, whatever CC is.)
 MUSL_CFLAGS = $(CPPFLAGS) -DAG_NOJQ -isystem $(MUSL_DIR)/include $(CSTD) \
-	      $(WARN) $(OPT)
+	      $(filter-out -Wno-format-truncation,$(WARN)) \
+	      -Wno-format-truncation $(OPT)
 $(MUSL_DIR)/lib/%.o: lib/%.c lib/*.h $(MUSL_DIR)/include/.ok
 	@mkdir -p $(@D)
 	$(MUSLCC) $(MUSL_CFLAGS) -c -o $@ $<
