@@ -501,6 +501,7 @@ monitor_handoff(struct project *p, int dirfd, int lockfd,
 		ag_warn("cannot find ag-monitor");
 		return;
 	}
+	/* (fds: the first four of v, in the order of HO_PFD...HO_LOCKFD.) */
 	for (i = 0; i < 4; i++)
 		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) < 0) {
 			ag_warn("cannot hand the agent to %s", path);
