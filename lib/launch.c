@@ -491,7 +491,6 @@ monitor_handoff(struct project *p, int dirfd, int lockfd,
     const char *gave_up)
 {
 	char path[4400], num[HO_ARGC - HO_NUM][24], *argv[HO_ARGC + 1];
-	const int fds[] = { p->fd, p->agents, dirfd, lockfd };
 	const int64_t v[HO_ARGC - HO_NUM] = { p->fd, p->agents, dirfd, lockfd,
 	    w->a, w->began, w->deadline, w->kill_at, w->hb_next, w->hb_every,
 	    w->timed_out, settled, s->timeout_ms, s->grace_ms, s->started_ms };
@@ -501,9 +500,9 @@ monitor_handoff(struct project *p, int dirfd, int lockfd,
 		ag_warn("cannot find ag-monitor");
 		return;
 	}
-	/* (fds: the first four of v, in the order of HO_PFD...HO_LOCKFD.) */
+	/* The descriptors: v's first four, HO_PFD to HO_LOCKFD. */
 	for (i = 0; i < 4; i++)
-		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) < 0) {
+		if (v[i] >= 0 && fcntl((int)v[i], F_SETFD, 0) < 0) {
 			ag_warn("cannot hand the agent to %s", path);
 			return;
 		}
@@ -523,8 +522,8 @@ monitor_handoff(struct project *p, int dirfd, int lockfd,
 	execve(path, argv, environ);
 	ag_warn("cannot run %s", path);
 	for (i = 0; i < 4; i++)
-		if (fds[i] >= 0)
-			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+		if (v[i] >= 0)
+			fcntl((int)v[i], F_SETFD, FD_CLOEXEC);
 }
 #endif
 

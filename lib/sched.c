@@ -235,14 +235,13 @@ start_queued(struct project *p, int afd, const char *id, struct qstate *q)
 	    atomic_puts_at(afd, "started", ts, 0) < 0 ||
 	    agent_status_set(afd, ST_RUNNING, 0, NULL, 0) < 0 ||
 	    agent_start(p, afd, lockfd, &s) < 0) {
+#ifdef AG_NOJQ
+		sched_left_for_jq = 1;
+#else
 		struct agent_end e = { .status = ST_FAILED,
 		    .exit_code = -1, .ended_ms = clock_wall_ms(),
 		    .reason = "could not be started" };
 
-#ifdef AG_NOJQ
-		(void)e;
-		sched_left_for_jq = 1;
-#else
 		agent_finish(p, afd, id, &e);
 #endif
 		r = -1;

@@ -21,6 +21,25 @@ ag-spawn -n two -- true >/dev/null
 is "ag-wait --json among ids (reordered by getopt) keeps their order" \
     "$(ag-wait two --json one | jq -r .agent_id | tr '\n' ' ')" "two one "
 
+# A queued agent that cannot be run once its turn comes (its pid cannot
+# be recorded: a directory stands in the way) is recorded failed by its
+# monitor.  Its turn comes from a spawn that opens a slot: that spawn's
+# own queue pass starts it, under a monitor of the spawn's build (in the
+# musl build, one that hands the reason to ag-monitor).
+ag-spawn -n blocker -q gq --slots 1 -- sleep 30 >/dev/null
+ag-spawn -n victim -q gq -- touch victim-ran >/dev/null
+mkdir .project/agents/victim/pid
+ag-spawn -n opener -q gq --slots 2 -- true >/dev/null
+expect_exit 1 "an agent whose start fails is waited for as failed" ag-wait victim
+is "  with its monitor's reason in result.json" \
+    "$(jq -r '.status + ": " + .reason' .project/agents/victim/result.json)" \
+    "failed: cannot record the agent's pid: Is a directory"
+like "  and in output.log's closing line" "$(tail -n 1 .project/agents/victim/output.log)" \
+    "^\\[FAILED\\] .* cannot record the agent's pid: Is a directory$"
+check "  and the command never ran" test ! -e victim-ran
+kill -TERM "-$(cat .project/agents/blocker/pid)"
+ag-wait blocker opener >/dev/null
+
 if [ "$musl" = 1 ] && command -v readelf >/dev/null; then
 	static=""
 	for c in ag ag-spawn ag-wait; do
